@@ -1,0 +1,478 @@
+'use strict';
+// Real InfluxDB 1.6.7 and VictoriaMetrics processes for tests: each on free loopback ports, in its own temp
+// folder, with helpers to make fixtures and count what arrived. Facts behind the choices below are in
+// /work/shared/notes/test-environment.md.
+//
+// A missing binary makes start*() reject (never skip): a test that silently skips on a CI machine without
+// the server would hide that nothing was tested.
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const net = require('net');
+const { spawn } = require('child_process');
+const { Agent, request } = require('undici');
+
+const START_TIMEOUT_MS = 20000;
+const STOP_GRACE_MS = 5000;
+// Two servers racing for the same "free" port is possible (we close the probe before the server binds);
+// a start that dies with "address in use" is retried with new ports.
+const START_ATTEMPTS = 3;
+
+/** Polls `predicate` until it returns a truthy value (which is returned) or the time is up (rejects). */
+async function waitFor(predicate, { timeoutMs = 10000, intervalMs = 50, message } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  for (;;) {
+    try {
+      const value = await predicate();
+      if (value) return value;
+      lastError = undefined;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const why = message || 'condition not met';
+      const detail = lastError ? ` (last error: ${lastError.message})` : '';
+      throw new Error(`waitFor: ${why} within ${timeoutMs} ms${detail}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Absolute path of an executable, or null. Looks in PATH and in the sbin folders Debian may use. */
+function findBinary(name, envOverride) {
+  if (envOverride && process.env[envOverride]) return process.env[envOverride];
+  const dirs = (process.env.PATH || '').split(path.delimiter).concat(['/usr/bin', '/usr/sbin', '/usr/local/bin']);
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+function requireBinary(name, debianPackage, envOverride) {
+  const binary = findBinary(name, envOverride);
+  if (!binary) {
+    throw new Error(
+      `${name} not found on PATH: install the Debian package "${debianPackage}" ` +
+        `(sudo apt-get update && sudo apt-get install -y ${debianPackage})` +
+        (envOverride ? ` or set ${envOverride} to the binary` : ''),
+    );
+  }
+  return binary;
+}
+
+/**
+ * Spawns a server with its stdout+stderr in `logPath`, and tracks its exit so stop() and the readiness
+ * poll can notice a crash instead of waiting for a timeout.
+ */
+function spawnServer(binary, args, logPath) {
+  const logFd = fs.openSync(logPath, 'a');
+  const child = spawn(binary, args, { stdio: ['ignore', logFd, logFd] });
+  fs.closeSync(logFd);
+  const state = { child, exited: false, exitCode: null, exitSignal: null, spawnError: null };
+  state.exitPromise = new Promise((resolve) => {
+    child.on('error', (err) => {
+      state.spawnError = err;
+      state.exited = true;
+      resolve();
+    });
+    child.on('exit', (code, signal) => {
+      state.exited = true;
+      state.exitCode = code;
+      state.exitSignal = signal;
+      resolve();
+    });
+  });
+  return state;
+}
+
+async function stopProcess(state) {
+  if (state.exited) return;
+  state.child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    if (!state.exited) state.child.kill('SIGKILL');
+  }, STOP_GRACE_MS);
+  await state.exitPromise;
+  clearTimeout(timer);
+}
+
+function readLog(logPath) {
+  try {
+    return fs.readFileSync(logPath, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function tail(text, lines = 30) {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/** Waits for `isReady()`; fails fast (with the log's tail) if the process exits first. */
+async function waitUntilReady(state, isReady, logPath, what) {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (state.exited) {
+      const how = state.spawnError ? state.spawnError.message : `exit code ${state.exitCode}, signal ${state.exitSignal}`;
+      const err = new Error(`${what} exited during start (${how}); log tail:\n${tail(readLog(logPath))}`);
+      err.addressInUse = /address already in use/i.test(readLog(logPath));
+      throw err;
+    }
+    try {
+      if (await isReady()) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`${what} not ready after ${START_TIMEOUT_MS} ms; log tail:\n${tail(readLog(logPath))}`);
+    }
+    await sleep(30);
+  }
+}
+
+/** A small HTTP client bound to one server (its own pool, closed on stop so no socket outlives the test). */
+function httpClient(baseURL, authHeader) {
+  const agent = new Agent({ keepAliveTimeout: 1000, connect: { timeout: 5000 } });
+  async function call(method, pathAndQuery, { body, headers = {}, auth = true } = {}) {
+    const allHeaders = { ...headers };
+    if (auth && authHeader) allHeaders.authorization = authHeader;
+    const res = await request(baseURL + pathAndQuery, {
+      method,
+      body,
+      headers: allHeaders,
+      dispatcher: agent,
+      headersTimeout: 10000,
+      bodyTimeout: 10000,
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: res.headers, text };
+  }
+  return { call, close: () => agent.close().catch(() => {}) };
+}
+
+function basicAuth(user, password) {
+  return 'Basic ' + Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
+}
+
+/** InfluxQL identifier in double quotes. */
+function quoteIdent(name) {
+  return '"' + String(name).replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+}
+
+/** InfluxQL string literal in single quotes. */
+function quoteString(value) {
+  return "'" + String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
+}
+
+function makeTempDir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+function removeDir(dir) {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Starts InfluxDB 1.6.7 with everything in a temp folder. With `auth`, HTTP auth is on and an admin user
+ * is created at start (the first admin needs no credentials).
+ */
+async function startInfluxDB({ auth = false, maxBodySize } = {}) {
+  const binary = requireBinary('influxd', 'influxdb', 'INFLUXD_BIN');
+  let lastError;
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    try {
+      return await startInfluxDBOnce(binary, { auth, maxBodySize });
+    } catch (err) {
+      lastError = err;
+      if (!err.addressInUse) throw err;
+    }
+  }
+  throw lastError;
+}
+
+async function startInfluxDBOnce(binary, { auth, maxBodySize }) {
+  const dir = makeTempDir('influxdb-test-');
+  const logPath = path.join(dir, 'influxd.log');
+  let state;
+  let client;
+  try {
+    const httpPort = await freePort();
+    const rpcPort = await freePort();
+    const configPath = path.join(dir, 'influxdb.conf');
+    // Debian's build reads `reporting-enabled` (not `reporting-disabled`); without -config the server would
+    // use the system-wide config and data folder.
+    const config = [
+      'reporting-enabled = false',
+      `bind-address = "127.0.0.1:${rpcPort}"`,
+      '[meta]',
+      `  dir = "${path.join(dir, 'meta')}"`,
+      '[data]',
+      `  dir = "${path.join(dir, 'data')}"`,
+      `  wal-dir = "${path.join(dir, 'wal')}"`,
+      '  query-log-enabled = false',
+      '[monitor]',
+      '  store-enabled = false',
+      '[http]',
+      `  bind-address = "127.0.0.1:${httpPort}"`,
+      `  auth-enabled = ${auth ? 'true' : 'false'}`,
+      '  log-enabled = true',
+      ...(maxBodySize !== undefined ? [`  max-body-size = ${Number(maxBodySize)}`] : []),
+      '',
+    ].join('\n');
+    fs.writeFileSync(configPath, config);
+
+    const url = `http://127.0.0.1:${httpPort}`;
+    state = spawnServer(binary, ['run', '-config', configPath], logPath);
+    const anonymous = httpClient(url);
+    try {
+      await waitUntilReady(state, async () => (await anonymous.call('GET', '/ping')).status === 204, logPath, 'influxd');
+    } finally {
+      await anonymous.close();
+    }
+
+    const adminUser = auth ? 'admin' : undefined;
+    const adminPassword = auth ? `admin-${Math.random().toString(36).slice(2)}` : undefined;
+    if (auth) {
+      const bootstrap = httpClient(url);
+      try {
+        const q = `CREATE USER ${quoteIdent(adminUser)} WITH PASSWORD ${quoteString(adminPassword)} WITH ALL PRIVILEGES`;
+        const res = await bootstrap.call('POST', '/query', {
+          body: new URLSearchParams({ q }).toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        if (res.status !== 200) throw new Error(`creating the admin user failed: ${res.status} ${res.text}`);
+      } finally {
+        await bootstrap.close();
+      }
+    }
+    client = httpClient(url, auth ? basicAuth(adminUser, adminPassword) : undefined);
+
+    async function query(q, { db } = {}) {
+      const params = { q };
+      if (db) params.db = db;
+      const res = await client.call('POST', '/query', {
+        body: new URLSearchParams(params).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      let parsed;
+      try {
+        parsed = JSON.parse(res.text);
+      } catch {
+        throw new Error(`InfluxDB query ${JSON.stringify(q)} answered ${res.status} with non-JSON: ${res.text}`);
+      }
+      if (res.status !== 200) throw new Error(`InfluxDB query ${JSON.stringify(q)} answered ${res.status}: ${res.text}`);
+      // Statement errors come back with 200 and an `error` per result.
+      for (const result of parsed.results || []) {
+        if (result.error) throw new Error(`InfluxDB query ${JSON.stringify(q)} failed: ${result.error}`);
+      }
+      return parsed;
+    }
+
+    async function createDatabase(db, { rp, duration = '1h' } = {}) {
+      await query(`CREATE DATABASE ${quoteIdent(db)}`);
+      if (rp) {
+        await query(`CREATE RETENTION POLICY ${quoteIdent(rp)} ON ${quoteIdent(db)} DURATION ${duration} REPLICATION 1`);
+      }
+    }
+
+    async function createUser(name, password, { grantWriteOn, admin } = {}) {
+      const privileges = admin ? ' WITH ALL PRIVILEGES' : '';
+      await query(`CREATE USER ${quoteIdent(name)} WITH PASSWORD ${quoteString(password)}${privileges}`);
+      for (const db of [].concat(grantWriteOn || [])) {
+        await query(`GRANT WRITE ON ${quoteIdent(db)} TO ${quoteIdent(name)}`);
+      }
+    }
+
+    /**
+     * Number of distinct points (same series + timestamp overwrite each other in InfluxDB). Without `field`,
+     * the largest per-field count (a point has at least one field); with `field`, that field's count.
+     */
+    async function countPoints(db, rp, measurement, { field } = {}) {
+      const from = rp
+        ? `${quoteIdent(db)}.${quoteIdent(rp)}.${quoteIdent(measurement)}`
+        : `${quoteIdent(db)}..${quoteIdent(measurement)}`;
+      const what = field ? `count(${quoteIdent(field)})` : 'count(*)';
+      const parsed = await query(`SELECT ${what} FROM ${from}`, { db });
+      const series = (parsed.results && parsed.results[0] && parsed.results[0].series) || [];
+      let max = 0;
+      for (const s of series) {
+        for (const row of s.values || []) {
+          // column 0 is time; the rest are counts per field
+          for (let i = 1; i < row.length; i++) {
+            if (typeof row[i] === 'number' && row[i] > max) max = row[i];
+          }
+        }
+      }
+      return max;
+    }
+
+    let stopped = false;
+    async function stop() {
+      if (stopped) return;
+      stopped = true;
+      await client.close();
+      await stopProcess(state);
+      removeDir(dir);
+    }
+
+    return {
+      url,
+      port: httpPort,
+      dir,
+      pid: state.child.pid,
+      adminUser,
+      adminPassword,
+      logPath,
+      log: () => readLog(logPath),
+      query,
+      createDatabase,
+      createUser,
+      countPoints,
+      stop,
+    };
+  } catch (err) {
+    if (client) await client.close();
+    if (state) await stopProcess(state);
+    removeDir(dir);
+    throw err;
+  }
+}
+
+/**
+ * Starts VictoriaMetrics with its data in a temp folder. `username`/`password` turn on its Basic auth
+ * (the only kind it has). Its ingestion is asynchronous: count with countSamples()/waitForSamples(), which
+ * force a flush first.
+ */
+async function startVictoriaMetrics({ username, password } = {}) {
+  const binary = requireBinary('victoria-metrics', 'victoria-metrics', 'VICTORIA_METRICS_BIN');
+  let lastError;
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    try {
+      return await startVictoriaMetricsOnce(binary, { username, password });
+    } catch (err) {
+      lastError = err;
+      if (!err.addressInUse) throw err;
+    }
+  }
+  throw lastError;
+}
+
+async function startVictoriaMetricsOnce(binary, { username, password }) {
+  const dir = makeTempDir('victoria-metrics-test-');
+  const logPath = path.join(dir, 'victoria-metrics.log');
+  let state;
+  let client;
+  try {
+    const port = await freePort();
+    const args = [
+      `-storageDataPath=${path.join(dir, 'data')}`,
+      `-httpListenAddr=127.0.0.1:${port}`,
+      '-retentionPeriod=100y',
+      '-search.latencyOffset=0s',
+    ];
+    if (username !== undefined || password !== undefined) {
+      args.push(`-httpAuth.username=${username || ''}`, `-httpAuth.password=${password || ''}`);
+    }
+    const url = `http://127.0.0.1:${port}`;
+    state = spawnServer(binary, args, logPath);
+    client = httpClient(url, username !== undefined || password !== undefined ? basicAuth(username || '', password || '') : undefined);
+    await waitUntilReady(state, async () => (await client.call('GET', '/health')).status === 200, logPath, 'victoria-metrics');
+
+    async function forceFlush() {
+      const res = await client.call('GET', '/internal/force_flush');
+      if (res.status !== 200) throw new Error(`force_flush answered ${res.status}: ${res.text}`);
+    }
+
+    async function exportSamples(metricName) {
+      await forceFlush();
+      const res = await client.call('GET', `/api/v1/export?${new URLSearchParams({ 'match[]': metricName })}`);
+      if (res.status !== 200) throw new Error(`export answered ${res.status}: ${res.text}`);
+      return res.text
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => {
+          const row = JSON.parse(line);
+          return { labels: row.metric, values: row.values, timestamps: row.timestamps };
+        });
+    }
+
+    /** All samples of the metric, duplicates included (VictoriaMetrics keeps both). */
+    async function countSamples(metricName) {
+      const series = await exportSamples(metricName);
+      return series.reduce((sum, s) => sum + s.values.length, 0);
+    }
+
+    async function waitForSamples(metricName, expected, { timeoutMs = 10000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      let count = 0;
+      for (;;) {
+        count = await countSamples(metricName);
+        if (count >= expected || Date.now() >= deadline) return count;
+        await sleep(100);
+      }
+    }
+
+    let stopped = false;
+    async function stop() {
+      if (stopped) return;
+      stopped = true;
+      await client.close();
+      await stopProcess(state);
+      removeDir(dir);
+    }
+
+    return {
+      url,
+      port,
+      dir,
+      pid: state.child.pid,
+      logPath,
+      log: () => readLog(logPath),
+      forceFlush,
+      countSamples,
+      waitForSamples,
+      exportSamples,
+      stop,
+    };
+  } catch (err) {
+    if (client) await client.close();
+    if (state) await stopProcess(state);
+    removeDir(dir);
+    throw err;
+  }
+}
+
+module.exports = {
+  startInfluxDB,
+  startVictoriaMetrics,
+  waitFor,
+  freePort,
+  sleep,
+  findBinary,
+  basicAuth,
+};
