@@ -142,3 +142,24 @@ export function redact(text: string, secrets: readonly string[]): string {
   }
   return out;
 }
+
+/** The remote's properties as the editor saves them (older flows may hold strings for booleans). */
+export interface RemoteConfigValues {
+  remoteURL?: unknown;
+  remoteOrgID?: unknown;
+  writeAPI?: unknown;
+  allowInsecureTLS?: unknown;
+  caFile?: unknown;
+}
+
+/** Turns the editor's values into typed settings. */
+export function remoteSettingsFromConfig(config: RemoteConfigValues): RemoteSettings {
+  const caFile = String(config.caFile ?? '').trim();
+  return {
+    remoteURL: String(config.remoteURL ?? '').trim(),
+    remoteOrgID: String(config.remoteOrgID ?? '').trim(),
+    writeAPI: (String(config.writeAPI || 'v2')) as WriteAPI,
+    allowInsecureTLS: config.allowInsecureTLS === true || config.allowInsecureTLS === 'true',
+    caFile: caFile || undefined,
+  };
+}

@@ -1,0 +1,43 @@
+// The `influxdb-remote` config node: one remote connection (like `influx remote create`), shared by the
+// replication streams that write to it. It validates its settings, keeps the secrets in Node-RED credentials,
+// and owns the one connection pool to the remote.
+import type { NodeAPI } from 'node-red';
+import { RemoteClient } from './lib/writer';
+import { type RemoteCredentials, remoteSettingsFromConfig, secretsOf, validateRemote } from './lib/remote';
+import type { InfluxdbRemoteDef, InfluxdbRemoteNode } from './node-types';
+
+
+export = function (RED: NodeAPI) {
+  function InfluxdbRemote(this: InfluxdbRemoteNode, config: InfluxdbRemoteDef) {
+    RED.nodes.createNode(this, config);
+    const credentials: RemoteCredentials = this.credentials ?? {};
+    this.remoteSettings = remoteSettingsFromConfig(config);
+    this.problems = validateRemote(this.remoteSettings, credentials);
+    if (this.problems.length > 0) {
+      this.error(RED._('influxdb-remote.errors.invalid', { name: this.name || this.id, problems: this.problems.join('; ') }));
+    }
+
+    let client: RemoteClient | null = null;
+    this.getClient = () => {
+      if (this.problems.length > 0) throw new Error(this.problems.join('; '));
+      if (!client) client = new RemoteClient(this.remoteSettings, credentials);
+      return client;
+    };
+    this.secrets = () => secretsOf(credentials);
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      const closing = client;
+      client = null;
+      if (!closing) return done();
+      closing.close().then(done, () => done());
+    });
+  }
+
+  RED.nodes.registerType<InfluxdbRemoteNode, InfluxdbRemoteDef, {}, RemoteCredentials>('influxdb-remote', InfluxdbRemote, {
+    credentials: {
+      remoteAPIToken: { type: 'password' },
+      username: { type: 'text' },
+      password: { type: 'password' },
+    },
+  });
+};

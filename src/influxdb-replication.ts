@@ -1,0 +1,205 @@
+// The `influxdb-replication` node: line protocol from a flow -> durable queue -> remote bucket.
+// Thin wiring: the work is done by ReplicationStream (src/lib/stream.ts).
+import * as os from 'os';
+import * as path from 'path';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { isPrecision, preparePayload, type LineError } from './lib/line-protocol';
+import { configErrorStatus, statusOf } from './lib/node-status';
+import { type DroppedLines, ReplicationStream, type StreamConfig } from './lib/stream';
+import { parseReplicationSettings, queueDirFor, type ReplicationProperties } from './lib/stream-config';
+import { StreamRegistry, throttle } from './lib/stream-registry';
+import { registerAdminRoutes } from './admin-routes';
+import type { InfluxdbRemoteNode } from './node-types';
+
+type ReplicationDef = NodeDef & ReplicationProperties;
+
+interface ReplicationMessage extends NodeMessageInFlow {
+  control?: unknown;
+  precision?: unknown;
+}
+
+const CONTROLS = ['flush', 'pause', 'resume', 'status', 'purge'] as const;
+type Control = (typeof CONTROLS)[number];
+/** How many refused lines an error message names before it only counts. */
+const REFUSED_LINES_NAMED = 3;
+const STATUS_INTERVAL_MS = 1000;
+
+export = function (RED: NodeAPI) {
+  const registry = new StreamRegistry();
+  registerAdminRoutes(RED, registry);
+
+  function queueRoot(): string {
+    const custom = (RED.settings as unknown as { influxdbReplication?: { queueDir?: string } }).influxdbReplication?.queueDir;
+    if (custom) return path.resolve(custom);
+    const userDir = (RED.settings as unknown as { userDir?: string }).userDir || path.join(os.homedir(), '.node-red');
+    return path.join(userDir, 'influxdb-replication');
+  }
+
+  function InfluxdbReplication(this: Node, config: ReplicationDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const { settings, problems } = parseReplicationSettings(config);
+    const remote = settings.remoteID ? (RED.nodes.getNode(settings.remoteID) as InfluxdbRemoteNode | null) : null;
+    if (settings.remoteID && !remote) problems.push(`remote ${settings.remoteID} is not deployed`);
+    if (remote && remote.problems.length > 0) problems.push(`remote "${remote.name || remote.id}": ${remote.problems.join('; ')}`);
+
+    let stream: ReplicationStream | null = null;
+    let opening: Promise<ReplicationStream | null> = Promise.resolve(null);
+    let configError: string | null = null;
+
+    const publish = throttle(() => {
+      if (!stream) return;
+      const row = stream.row();
+      node.status(statusOf(row));
+      node.send([{ topic: 'status', payload: row }, null]);
+      RED.comms.publish(`influxdb-replication/replications/${node.id}`, row, false);
+    }, STATUS_INTERVAL_MS);
+
+    const showStatus = () => {
+      if (stream) node.status(statusOf(stream.row()));
+    };
+
+    if (problems.length > 0) {
+      configError = RED._('influxdb-replication.errors.config', { problems: problems.join('; ') });
+      node.error(configError);
+      node.status(configErrorStatus());
+    } else {
+      let client;
+      let queueDir;
+      try {
+        client = remote!.getClient();
+        queueDir = queueDirFor(queueRoot(), node.id);
+      } catch (err) {
+        configError = (err as Error).message;
+        node.error(configError);
+        node.status(configErrorStatus());
+      }
+      if (client && queueDir) {
+        const streamConfig: StreamConfig = {
+          id: node.id,
+          name: settings.name || node.id,
+          remoteID: settings.remoteID,
+          remoteBucketName: settings.remoteBucketName,
+          remoteBucketID: settings.remoteBucketID,
+          maxQueueSizeBytes: settings.maxQueueSizeBytes,
+          maxAgeSeconds: settings.maxAgeSeconds,
+          dropNonRetryableData: settings.dropNonRetryableData,
+          onQueueFull: settings.onQueueFull,
+          maxBatchBytes: settings.maxBatchBytes,
+          gzip: settings.gzip,
+          queueDir,
+          writer: (RED.settings as unknown as { influxdbReplication?: { writer?: StreamConfig['writer'] } }).influxdbReplication?.writer,
+        };
+        opening = ReplicationStream.open(streamConfig, client).then(
+          (opened) => {
+            stream = opened;
+            registry.add(opened);
+            opened.on('change', () => {
+              showStatus();
+              publish();
+            });
+            opened.on('dropped', (dropped: DroppedLines) => node.send([null, droppedMessage(dropped)]));
+            showStatus();
+            return opened;
+          },
+          (err: Error) => {
+            configError = RED._('influxdb-replication.errors.open', { message: err.message });
+            node.error(configError);
+            node.status(configErrorStatus());
+            return null;
+          },
+        );
+      }
+    }
+
+    node.on('input', (msg: ReplicationMessage, send, done) => {
+      handleInput(msg, send, done).catch((err: Error) => done(err));
+    });
+
+    async function handleInput(
+      msg: ReplicationMessage,
+      send: (msg: Array<NodeMessageInFlow | null>) => void,
+      done: (err?: Error) => void,
+    ): Promise<void> {
+      const ready = await opening;
+      if (msg.control !== undefined) return handleControl(msg, ready, send, done);
+      if (!ready) return done(new Error(configError ?? 'replication stream is not running'));
+
+      const precision = msg.precision === undefined || msg.precision === null || msg.precision === '' ? settings.precision : msg.precision;
+      if (!isPrecision(precision)) {
+        return done(new Error(RED._('influxdb-replication.errors.precision', { precision: JSON.stringify(precision) })));
+      }
+      const prepared = preparePayload(msg.payload, { precision });
+      if (prepared.lines.length > 0) {
+        // Resolves only once the lines are on disk: done() below then means "safely queued".
+        await ready.enqueue(prepared.lines);
+      }
+      if (prepared.errors.length > 0) {
+        return done(new Error(refusedLinesMessage(prepared.errors, prepared.lines.length)));
+      }
+      if (prepared.lines.length === 0) return done(new Error(RED._('influxdb-replication.errors.empty')));
+      done();
+    }
+
+    async function handleControl(
+      msg: ReplicationMessage,
+      ready: ReplicationStream | null,
+      send: (msg: Array<NodeMessageInFlow | null>) => void,
+      done: (err?: Error) => void,
+    ): Promise<void> {
+      const control = String(msg.control) as Control;
+      if (!CONTROLS.includes(control)) {
+        return done(new Error(RED._('influxdb-replication.errors.control', { control: JSON.stringify(msg.control), allowed: CONTROLS.join(', ') })));
+      }
+      if (!ready) return done(new Error(configError ?? 'replication stream is not running'));
+      if (control === 'flush') ready.flush();
+      else if (control === 'pause') ready.pause();
+      else if (control === 'resume') ready.resume();
+      else if (control === 'purge') await ready.purge();
+      if (control === 'status') send([{ ...msg, topic: 'status', payload: ready.row() }, null]);
+      showStatus();
+      done();
+    }
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      publish.cancel();
+      opening
+        .then(async (opened) => {
+          if (!opened) return;
+          registry.remove(opened);
+          if (removed) await opened.destroy();
+          else await opened.close();
+        })
+        .catch((err: Error) => node.error(RED._('influxdb-replication.errors.close', { message: err.message })))
+        .finally(() => done());
+    });
+  }
+
+  function refusedLinesMessage(errors: LineError[], accepted: number): string {
+    const named = errors
+      .slice(0, REFUSED_LINES_NAMED)
+      .map((e) => (e.lineNumber > 0 ? `line ${e.lineNumber}: ${e.reason}` : e.reason))
+      .join('; ');
+    const more = errors.length > REFUSED_LINES_NAMED ? `; and ${errors.length - REFUSED_LINES_NAMED} more` : '';
+    return RED._('influxdb-replication.errors.refused', {
+      refused: errors.length,
+      total: errors.length + accepted,
+      accepted,
+      details: named + more,
+    });
+  }
+
+  function droppedMessage(dropped: DroppedLines): NodeMessageInFlow {
+    return {
+      topic: 'dropped',
+      payload: dropped.lines.join('\n'),
+      reason: dropped.reason,
+      lineCount: dropped.lineCount,
+      bytes: dropped.bytes,
+      statusCode: dropped.statusCode,
+      error: dropped.error,
+    } as unknown as NodeMessageInFlow;
+  }
+
+  RED.nodes.registerType('influxdb-replication', InfluxdbReplication);
+};
