@@ -1,0 +1,177 @@
+'use strict';
+// Self-checks of the test harness: the fault proxy's modes and the canned server's recording, against a
+// tiny local HTTP server. (The real-server helpers are exercised by test/e2e/remote-request.test.js.)
+
+const assert = require('assert');
+const http = require('http');
+const zlib = require('zlib');
+const { Agent, request } = require('undici');
+const { startFaultProxy } = require('../harness/fault-proxy');
+const { startCannedServer } = require('../harness/canned-server');
+const { waitFor, freePort } = require('../harness/servers');
+
+function startEchoServer() {
+  return new Promise((resolve) => {
+    const server = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => res.end(`echo:${Buffer.concat(chunks).toString()}`));
+    });
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+describe('test harness', function () {
+  describe('fault proxy', function () {
+    let target;
+    let proxy;
+    let agent;
+
+    before(async function () {
+      target = await startEchoServer();
+      proxy = await startFaultProxy(target.address().port);
+    });
+    beforeEach(function () {
+      agent = new Agent({ keepAliveTimeout: 10000 });
+    });
+    afterEach(async function () {
+      await agent.close();
+      await proxy.setMode('pass');
+    });
+    after(async function () {
+      if (proxy) await proxy.stop();
+      if (target) {
+        target.closeAllConnections();
+        await new Promise((resolve) => target.close(resolve));
+      }
+    });
+
+    async function post(text, options = {}) {
+      const res = await request(proxy.url + '/x', { method: 'POST', body: text, dispatcher: agent, ...options });
+      return { status: res.statusCode, text: await res.body.text() };
+    }
+
+    async function errorCodeOf(promise) {
+      try {
+        await promise;
+      } catch (err) {
+        return err.code;
+      }
+      return 'no error';
+    }
+
+    it('passes requests through', async function () {
+      const res = await post('hello');
+      assert.strictEqual(res.status, 200);
+      assert.strictEqual(res.text, 'echo:hello');
+      assert.ok(proxy.acceptedConnections() >= 1);
+    });
+
+    it('delays each chunk and still answers', async function () {
+      await proxy.setMode('delay', { delayMs: 50 });
+      const res = await post('slow');
+      assert.strictEqual(res.text, 'echo:slow');
+    });
+
+    it('blackhole accepts but never answers', async function () {
+      await proxy.setMode('blackhole');
+      const code = await errorCodeOf(post('lost', { headersTimeout: 300 }));
+      assert.strictEqual(code, 'UND_ERR_HEADERS_TIMEOUT');
+    });
+
+    it('reset makes the client see ECONNRESET', async function () {
+      await proxy.setMode('reset');
+      const code = await errorCodeOf(post('x'));
+      assert.ok(['ECONNRESET', 'UND_ERR_SOCKET'].includes(code), `got ${code}`);
+    });
+
+    it('close makes the client see the socket end without an answer', async function () {
+      await proxy.setMode('close');
+      const code = await errorCodeOf(post('x'));
+      assert.ok(['UND_ERR_SOCKET', 'ECONNRESET'].includes(code), `got ${code}`);
+    });
+
+    it('refuse gives ECONNREFUSED, and the same port works again after', async function () {
+      await proxy.setMode('refuse');
+      const code = await errorCodeOf(post('x'));
+      assert.strictEqual(code, 'ECONNREFUSED');
+      await proxy.setMode('pass');
+      const res = await post('back');
+      assert.strictEqual(res.text, 'echo:back');
+    });
+
+    it('a mode change cuts kept-alive connections', async function () {
+      await post('open a socket');
+      await waitFor(() => proxy.connections() === 1, { timeoutMs: 2000, message: 'one open connection' });
+      await proxy.setMode('reset');
+      await waitFor(() => proxy.connections() === 0, { timeoutMs: 2000, message: 'connections destroyed' });
+      const code = await errorCodeOf(post('x'));
+      assert.notStrictEqual(code, 'no error');
+    });
+
+    it('rejects an unknown mode', async function () {
+      await assert.rejects(proxy.setMode('sideways'), /mode must be one of/);
+    });
+  });
+
+  describe('canned server', function () {
+    let server;
+    afterEach(async function () {
+      if (server) await server.stop();
+      server = undefined;
+    });
+
+    it('answers from the responder and records requests, gunzipping bodies', async function () {
+      server = await startCannedServer((req, index) =>
+        index === 0 ? { status: 429, headers: { 'retry-after': '3' }, body: 'slow down' } : { status: 204 },
+      );
+      const first = await request(server.url + '/api/v2/write?bucket=b', { method: 'POST', body: 'm f=1' });
+      assert.strictEqual(first.statusCode, 429);
+      assert.strictEqual(first.headers['retry-after'], '3');
+      assert.strictEqual(await first.body.text(), 'slow down');
+      const second = await request(server.url + '/write', {
+        method: 'POST',
+        body: zlib.gzipSync('m f=2'),
+        headers: { 'content-encoding': 'gzip' },
+      });
+      assert.strictEqual(second.statusCode, 204);
+      await second.body.text();
+      assert.strictEqual(server.requests.length, 2);
+      assert.deepStrictEqual(
+        server.requests.map((r) => [r.method, r.url, r.body]),
+        [
+          ['POST', '/api/v2/write?bucket=b', 'm f=1'],
+          ['POST', '/write', 'm f=2'],
+        ],
+      );
+    });
+
+    it('sends objects as JSON and answers 500 when the responder throws', async function () {
+      let calls = 0;
+      server = await startCannedServer(async () => {
+        calls++;
+        if (calls === 2) throw new Error('scripted failure');
+        return { status: 413, body: { error: 'Request Entity Too Large' } };
+      });
+      const a = await request(server.url + '/', { method: 'POST', body: 'x' });
+      assert.strictEqual(a.statusCode, 413);
+      assert.deepStrictEqual(await a.body.json(), { error: 'Request Entity Too Large' });
+      const b = await request(server.url + '/', { method: 'POST', body: 'x' });
+      assert.strictEqual(b.statusCode, 500);
+      assert.match(await b.body.text(), /scripted failure/);
+    });
+  });
+
+  describe('free ports', function () {
+    it('gives a port that can be listened on', async function () {
+      const port = await freePort();
+      const server = http.createServer();
+      await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', resolve);
+      });
+      assert.strictEqual(server.address().port, port);
+      await new Promise((resolve) => server.close(resolve));
+    });
+  });
+});
