@@ -1,0 +1,180 @@
+// Turns what a flow hands us (text, bytes, point objects) into validated lines with nanosecond
+// timestamps, ready for the queue. Invalid lines are reported by line number and never block the
+// valid ones of the same payload.
+import type { LineError, Precision, PrepareOptions, PreparedLines } from './types';
+import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, currentTimeNs, isPrecision, precisionMultiplier } from './precision';
+import { scanLine } from './scan';
+import { PointConversionError, describeType, pointObjectToLine } from './serialize';
+
+const SPACE = 32;
+const TAB = 9;
+const HASH = 35;
+const CR = 13;
+
+interface Context {
+  precision: Precision;
+  multiplier: bigint;
+  /** ' ' + now in ns, appended to lines without a timestamp. */
+  nowSuffix: string;
+}
+
+function createContext(options: PrepareOptions | undefined, caller: string): Context {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${caller}: options { precision } are required`);
+  const { precision, nowNs } = options;
+  if (!isPrecision(precision)) throw new TypeError(`${caller}: unknown precision ${JSON.stringify(precision)} (expected ns, us, ms or s)`);
+  if (nowNs !== undefined && typeof nowNs !== 'bigint') throw new TypeError(`${caller}: nowNs must be a bigint`);
+  return { precision, multiplier: precisionMultiplier(precision), nowSuffix: ' ' + String(nowNs ?? currentTimeNs()) };
+}
+
+/** Blank (spaces and tabs only) or, like InfluxDB, `#` as the first non-blank character. */
+function isSkippable(line: string): boolean {
+  const n = line.length;
+  for (let i = 0; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c === SPACE || c === TAB) continue;
+    return c === HASH;
+  }
+  return true;
+}
+
+function addLine(line: string, lineNumber: number, ctx: Context, out: PreparedLines): void {
+  const first = line.charCodeAt(0);
+  if ((first === SPACE || first === TAB || first === HASH || line.length === 0) && isSkippable(line)) {
+    out.skipped++;
+    return;
+  }
+  const scan = scanLine(line, null);
+  if (scan.reason !== '') {
+    out.errors.push({ lineNumber, reason: scan.reason });
+    return;
+  }
+  const start = scan.timestampStart;
+  if (start < 0) {
+    out.lines.push(line + ctx.nowSuffix);
+  } else if (ctx.multiplier === 1n) {
+    out.lines.push(line); // the scanner has range-checked the ns value
+  } else {
+    const ns = BigInt(line.slice(start)) * ctx.multiplier;
+    if (ns < MIN_TIMESTAMP_NS || ns > MAX_TIMESTAMP_NS) {
+      out.errors.push({ lineNumber, reason: `timestamp ${line.slice(start)} ${ctx.precision} is out of InfluxDB's range once converted to ns` });
+      return;
+    }
+    out.lines.push(line.slice(0, start) + String(ns));
+  }
+}
+
+/** Adds every line of `text`, numbering from `firstLineNumber`; returns the number of lines it held. */
+function addText(text: string, firstLineNumber: number, ctx: Context, out: PreparedLines): number {
+  const n = text.length;
+  let lineNumber = firstLineNumber;
+  let start = 0;
+  while (start < n) {
+    let end = text.indexOf('\n', start);
+    const next = end === -1 ? n : end + 1;
+    if (end === -1) end = n;
+    if (end > start && text.charCodeAt(end - 1) === CR) end--;
+    addLine(start === 0 && end === n ? text : text.slice(start, end), lineNumber, ctx, out);
+    lineNumber++;
+    start = next;
+  }
+  return lineNumber - firstLineNumber;
+}
+
+/**
+ * Splits a text payload on \n (accepting \r\n), skips blank and `#` comment lines (counted in `skipped`),
+ * validates every line and returns the valid ones normalised to nanoseconds: a written timestamp is
+ * converted from `precision` exactly (only that token changes), a missing one becomes `nowNs`.
+ */
+export function prepareLines(text: string, options: PrepareOptions): PreparedLines {
+  const ctx = createContext(options, 'prepareLines');
+  const out: PreparedLines = { lines: [], errors: [], skipped: 0 };
+  if (typeof text !== 'string') {
+    out.errors.push({ lineNumber: 0, reason: `expected a string, got ${describeType(text)}` });
+    return out;
+  }
+  addText(text, 1, ctx, out);
+  return out;
+}
+
+function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array;
+}
+
+/** A Buffer that went through JSON (Node-RED does this when messages are serialised). */
+function isSerialisedBuffer(value: unknown): value is { type: 'Buffer'; data: number[] } {
+  const candidate = value as { type?: unknown; data?: unknown } | null;
+  return typeof value === 'object' && candidate !== null && candidate.type === 'Buffer' && Array.isArray(candidate.data);
+}
+
+function decode(bytes: Uint8Array | { data: number[] }): string {
+  const buffer = isBytes(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.from(bytes.data);
+  const text = buffer.toString('utf8');
+  // A file saved by an editor may start with a byte order mark, which is not part of the measurement.
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return Object.prototype.toString.call(value) === '[object Object]';
+}
+
+function addObject(value: unknown, index: number, lineNumber: number, ctx: Context, nsCtx: Context, out: PreparedLines): void {
+  let line: string;
+  try {
+    line = pointObjectToLine(value, index, ctx.multiplier);
+  } catch (error) {
+    if (!(error instanceof PointConversionError)) throw error;
+    out.errors.push({ lineNumber, reason: error.message });
+    return;
+  }
+  // The object's timestamp is already in ns; validation also guards against anything the
+  // serialiser might let through that the server would refuse.
+  addLine(line, lineNumber, nsCtx, out);
+}
+
+const EXPECTED = 'a string, a Buffer, a point object or an array of them';
+
+/**
+ * Accepts msg.payload as a string, a Buffer, an array of strings/Buffers/point objects, or a point
+ * object, and returns ns-normalised lines as prepareLines does. Line numbers run across the whole
+ * payload (each array element adds its own lines; a point object is one line). A payload of another
+ * type, or an array element of another type, gives a LineError with line number 0.
+ */
+export function preparePayload(payload: unknown, options: PrepareOptions): PreparedLines {
+  const ctx = createContext(options, 'preparePayload');
+  const nsCtx: Context = { precision: 'ns', multiplier: 1n, nowSuffix: ctx.nowSuffix };
+  const out: PreparedLines = { lines: [], errors: [], skipped: 0 };
+  if (typeof payload === 'string') {
+    addText(payload, 1, ctx, out);
+  } else if (isBytes(payload) || isSerialisedBuffer(payload)) {
+    addText(decode(payload), 1, ctx, out);
+  } else if (Array.isArray(payload)) {
+    let lineNumber = 1;
+    for (let index = 0; index < payload.length; index++) {
+      const element: unknown = payload[index];
+      if (typeof element === 'string') {
+        lineNumber += addText(element, lineNumber, ctx, out);
+      } else if (isBytes(element) || isSerialisedBuffer(element)) {
+        lineNumber += addText(decode(element), lineNumber, ctx, out);
+      } else if (isPlainObject(element)) {
+        addObject(element, index, lineNumber, ctx, nsCtx, out);
+        lineNumber++;
+      } else {
+        out.errors.push(typeError(`array element ${index} is ${article(describeType(element))}; expected a string, a Buffer or a point object`));
+      }
+    }
+  } else if (isPlainObject(payload)) {
+    addObject(payload, 0, 1, ctx, nsCtx, out);
+  } else {
+    out.errors.push(typeError(`payload is ${article(describeType(payload))}; expected ${EXPECTED}`));
+  }
+  return out;
+}
+
+function typeError(reason: string): LineError {
+  return { lineNumber: 0, reason };
+}
+
+function article(type: string): string {
+  if (type === 'null' || type === 'undefined') return type;
+  return (/^[aeiou]/i.test(type) ? 'an ' : 'a ') + type;
+}
