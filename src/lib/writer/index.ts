@@ -1,0 +1,26 @@
+// The remote writer: batches from the queue, InfluxDB write APIs, retries that respect the remote.
+export { classifyStatus, type Outcome } from './outcome';
+export { backoffDelay, parseRetryAfter } from './backoff';
+export { Batcher, buildBatches, splitOnLines, type Batch, type QueuePosition, type WriterRecord } from './batcher';
+export {
+  RemoteClient,
+  USER_AGENT,
+  GZIP_LEVEL,
+  MAX_ERROR_TEXT,
+  errorTextOf,
+  type Precision,
+  type RemoteClientOptions,
+  type ValidateResult,
+  type WriteOptions,
+  type WriteResult,
+} from './remote-client';
+export {
+  StreamWriter,
+  DEFAULT_MAX_BATCH_BYTES,
+  MAX_CONCURRENT_REQUESTS,
+  type NonRetryableDrop,
+  type WriterOptions,
+  type WriterQueue,
+  type WriterState,
+  type WriterStateName,
+} from './stream-writer';

@@ -1,0 +1,503 @@
+// The send loop of one replication stream: read records from the queue, merge them into batches, send them,
+// isolate bad lines by bisection, back off when the remote is unhappy, and acknowledge exactly what the remote
+// accepted (or what was dropped as non-retryable, when the user allows that).
+import { EventEmitter } from 'events';
+import { Batcher, type Batch, type QueuePosition, type WriterRecord } from './batcher';
+import { backoffDelay } from './backoff';
+import { classifyStatus } from './outcome';
+import type { RemoteClient, WriteResult } from './remote-client';
+
+/** What the writer needs from a queue; `DurableQueue` has it, and unit tests use a small in-memory fake. */
+export interface WriterQueue {
+  /** Records after the read cursor, advancing it; the first one even if it is bigger than maxBytes. */
+  readNext(maxBytes: number): Promise<WriterRecord[]>;
+  /** Everything up to this position was delivered (or dropped on purpose). */
+  ack(upTo: QueuePosition): Promise<void>;
+  /** Read cursor back to the last acknowledged position. */
+  rewind(): void;
+  on(event: 'appended', listener: () => void): unknown;
+  removeListener(event: 'appended', listener: () => void): unknown;
+}
+
+export interface WriterOptions {
+  /** Uncompressed line protocol per request; default 500000 (as InfluxDB replication). */
+  maxBatchBytes?: number;
+  /** Default true. */
+  gzip?: boolean;
+  /** Drop lines the remote refuses as bad data (after isolating them); default false: keep retrying them. */
+  dropNonRetryableData?: boolean;
+  /** Default 1000. */
+  initialBackoffMs?: number;
+  /** Default 300000. */
+  maxBackoffMs?: number;
+  /** Default 30000. */
+  requestTimeoutMs?: number;
+  /** Default 1, which keeps order; up to 4 when order does not matter. */
+  maxConcurrentRequests?: number;
+  /** For jitter; injectable for tests. */
+  random?: () => number;
+  now?: () => number;
+}
+
+export type WriterStateName = 'idle' | 'sending' | 'retrying' | 'blocked' | 'paused' | 'stopped';
+
+export interface WriterState {
+  state: WriterStateName;
+  /** Blocked by configuration errors (401/403/404) or by bad lines that are kept. */
+  blockedBy: 'config' | 'data' | null;
+  /** 0 for a network error, null before the first request. */
+  latestResponseCode: number | null;
+  /** The remote's error text (redacted), '' after a success. */
+  latestErrorMessage: string;
+  requests: number;
+  retries: number;
+  linesSent: number;
+  /** Bytes on the wire (after gzip). */
+  bytesSent: number;
+  linesDropped: number;
+  lastSuccessAt: number | null;
+  nextAttemptAt: number | null;
+}
+
+export interface NonRetryableDrop {
+  lines: string[];
+  statusCode: number;
+  errorMessage: string;
+}
+
+export const DEFAULT_MAX_BATCH_BYTES = 500_000;
+export const MAX_CONCURRENT_REQUESTS = 4;
+
+/** A Retry-After longer than this (or than maxBackoffMs, if longer) is not believed. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+type Settings = Required<WriterOptions>;
+type FailureKind = 'retryable' | 'config' | 'data';
+
+/** Unwinds a delivery when the writer stops or changes target; never reported. */
+class Cancelled extends Error {}
+
+interface Chunk {
+  body: string;
+  lines: number;
+  split?: string[];
+}
+
+interface WindowEntry {
+  ackTo: QueuePosition | null;
+  done: boolean;
+}
+
+export class StreamWriter extends EventEmitter {
+  private client: RemoteClient;
+  private bucket: string;
+  private readonly settings: Settings;
+  private readonly batcher: Batcher;
+
+  private started = false;
+  private stopped = false;
+  private paused = false;
+  /** Bumped by retarget(): deliveries of an older generation stop before their next attempt. */
+  private generation = 0;
+  private abort = new AbortController();
+  private loop: Promise<void> | null = null;
+  private stopping: Promise<void> | null = null;
+
+  private wakers: Array<() => void> = [];
+  /** Something happened (an append, a resume...) since the send loop last looked. */
+  private wakePending = false;
+
+  /** No request starts before this time (ms epoch): the backoff that new data cannot bypass. */
+  private retryAt = 0;
+  /** Consecutive failed attempts, for the backoff exponent. */
+  private failures = 0;
+  private failureKind: FailureKind | null = null;
+  private inflight = 0;
+
+  private latestResponseCode: number | null = null;
+  private latestErrorMessage = '';
+  private requests = 0;
+  private retries = 0;
+  private linesSent = 0;
+  private bytesSent = 0;
+  private linesDropped = 0;
+  private lastSuccessAt: number | null = null;
+
+  private readonly onAppended = (): void => this.wake();
+
+  constructor(
+    private readonly queue: WriterQueue,
+    client: RemoteClient,
+    bucket: string,
+    options: WriterOptions = {},
+  ) {
+    super();
+    this.client = client;
+    this.bucket = bucket;
+    this.settings = {
+      maxBatchBytes: positive(options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES),
+      gzip: options.gzip ?? true,
+      dropNonRetryableData: options.dropNonRetryableData ?? false,
+      initialBackoffMs: positive(options.initialBackoffMs, 1000),
+      maxBackoffMs: positive(options.maxBackoffMs, 300_000),
+      requestTimeoutMs: positive(options.requestTimeoutMs, 30_000),
+      maxConcurrentRequests: Math.min(MAX_CONCURRENT_REQUESTS, Math.max(1, Math.floor(options.maxConcurrentRequests ?? 1))),
+      random: options.random ?? Math.random,
+      now: options.now ?? Date.now,
+    };
+    this.batcher = new Batcher(this.settings.maxBatchBytes);
+  }
+
+  /** Begins sending whatever is queued, and whatever is appended later. */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.queue.on('appended', this.onAppended);
+    this.loop = this.run();
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.changed();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.wake();
+    this.changed();
+  }
+
+  /** Sends now, skipping the current backoff wait once. */
+  flush(): void {
+    this.retryAt = 0;
+    this.wake();
+  }
+
+  /** A changed remote or bucket: the queue stays, unacknowledged records go to the new target. */
+  retarget(client: RemoteClient, bucket: string): void {
+    this.client = client;
+    this.bucket = bucket;
+    this.generation++;
+    const old = this.abort;
+    this.abort = new AbortController();
+    old.abort();
+    this.retryAt = 0;
+    this.failures = 0;
+    this.failureKind = null;
+    this.wake();
+    this.changed();
+  }
+
+  /**
+   * Stops sending: the request in flight may finish (and be acknowledged) within `timeoutMs`, then it is
+   * abandoned. Records not acknowledged stay queued.
+   */
+  stop(timeoutMs = 10_000): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopped = true;
+    this.queue.removeListener('appended', this.onAppended);
+    this.wake();
+    this.stopping = (async () => {
+      if (this.loop) {
+        const timer = setTimeout(() => this.abort.abort(), Math.max(0, timeoutMs));
+        timer.unref();
+        try {
+          await this.loop;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      this.changed();
+    })();
+    return this.stopping;
+  }
+
+  getState(): WriterState {
+    const now = this.settings.now();
+    let state: WriterStateName;
+    if (this.stopped) state = 'stopped';
+    else if (this.paused) state = 'paused';
+    else if (this.failureKind === 'config' || this.failureKind === 'data') state = 'blocked';
+    else if (this.failureKind === 'retryable') state = 'retrying';
+    else if (this.inflight > 0) state = 'sending';
+    else state = 'idle';
+    return {
+      state,
+      blockedBy: this.failureKind === 'config' || this.failureKind === 'data' ? this.failureKind : null,
+      latestResponseCode: this.latestResponseCode,
+      latestErrorMessage: this.latestErrorMessage,
+      requests: this.requests,
+      retries: this.retries,
+      linesSent: this.linesSent,
+      bytesSent: this.bytesSent,
+      linesDropped: this.linesDropped,
+      lastSuccessAt: this.lastSuccessAt,
+      nextAttemptAt: this.retryAt > now ? this.retryAt : null,
+    };
+  }
+
+  // ---- the send loop ----
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.runGeneration(this.generation);
+      } catch (err) {
+        if (err instanceof Cancelled || this.stopped) continue;
+        // The queue failed us (disk error, closed under us): report it and try again after a backoff.
+        this.latestErrorMessage = `queue error: ${(err as Error)?.message ?? String(err)}`;
+        this.failureKind = 'retryable';
+        this.scheduleRetry(null);
+        this.changed();
+      }
+    }
+  }
+
+  /** Sends until stopped or retargeted. Starts from the last acknowledged record. */
+  private async runGeneration(gen: number): Promise<void> {
+    this.queue.rewind();
+    this.batcher.clear();
+    const window: WindowEntry[] = [];
+    const running = new Set<Promise<void>>();
+    let acking: Promise<void> = Promise.resolve();
+    let failure: unknown = null;
+    const signal = this.abort.signal;
+    try {
+      while (this.isCurrent(gen)) {
+        if (failure) throw failure;
+        if (this.paused) {
+          await this.nextWake(true);
+          continue;
+        }
+        if (running.size >= this.settings.maxConcurrentRequests) {
+          await Promise.race([...running, this.nextWake(true)]);
+          continue;
+        }
+        const wait = this.retryAt - this.settings.now();
+        if (wait > 0) {
+          await this.sleep(wait);
+          continue;
+        }
+        const batch = await this.nextBatch();
+        if (!this.isCurrent(gen)) break; // the batch is read again after the rewind of the next generation
+        if (!batch) {
+          await (running.size ? Promise.race([...running, this.nextWake(true)]) : this.nextWake(true));
+          continue;
+        }
+        const entry: WindowEntry = { ackTo: batch.ackTo, done: false };
+        window.push(entry);
+        const delivery: Promise<void> = this.deliver(batch, gen, signal)
+          .then(() => {
+            entry.done = true;
+            // Acks go out in queue order, only over an unbroken run of delivered batches.
+            acking = acking.then(() => this.ackDelivered(window));
+            return acking;
+          })
+          .catch((err: unknown) => {
+            if (!(err instanceof Cancelled)) failure = failure ?? err;
+          })
+          .finally(() => {
+            running.delete(delivery);
+            this.wake();
+          });
+        running.add(delivery);
+      }
+      if (failure) throw failure;
+    } finally {
+      // Deliveries of this generation must settle before the next one rewinds the queue.
+      await Promise.allSettled([...running]);
+      await acking.catch(() => undefined);
+    }
+  }
+
+  private async ackDelivered(window: WindowEntry[]): Promise<void> {
+    let ackTo: QueuePosition | null = null;
+    while (window.length > 0 && window[0].done) {
+      const entry = window.shift() as WindowEntry;
+      if (entry.ackTo) ackTo = entry.ackTo;
+    }
+    if (ackTo) await this.queue.ack(ackTo);
+  }
+
+  /** The next batch: full if the queue has enough, otherwise what there is; null when nothing is queued. */
+  private async nextBatch(): Promise<Batch | null> {
+    const max = this.settings.maxBatchBytes;
+    for (;;) {
+      if (this.batcher.hasFullBatch()) return this.batcher.take(false);
+      const room = max - this.batcher.bufferedBytes - (this.batcher.isEmpty ? 0 : 1);
+      const records = await this.queue.readNext(Math.max(1, room));
+      if (records.length === 0) return this.batcher.take(true);
+      this.batcher.add(records);
+    }
+  }
+
+  /** Resolves when every line of the batch was accepted or dropped as non-retryable. */
+  private async deliver(batch: Batch, gen: number, signal: AbortSignal): Promise<void> {
+    if (batch.lines === 0 || batch.body === '') return;
+    const drops: NonRetryableDrop[] = [];
+    let held = await this.sendChunk({ body: batch.body, lines: batch.lines }, gen, signal, drops, false);
+    // Bad lines we may not drop: retry them with backoff, and the stream reports it is blocked by data.
+    for (let round = 0; held.length > 0; round++) {
+      this.failureKind = 'data';
+      this.retryAt = this.settings.now() + backoffDelay(round, this.settings.initialBackoffMs, this.settings.maxBackoffMs, this.settings.random);
+      this.changed();
+      held = await this.sendChunk({ body: held.join('\n'), lines: held.length, split: held }, gen, signal, drops, true);
+    }
+    for (const drop of drops) this.emit('dropped', drop);
+  }
+
+  /**
+   * Sends a chunk until the remote accepts it; on a data error or 413 the chunk is bisected. Returns the single
+   * lines that the remote refused and that may not be dropped. A batch of n lines with k bad lines costs
+   * O(k log n) requests.
+   */
+  private async sendChunk(chunk: Chunk, gen: number, signal: AbortSignal, drops: NonRetryableDrop[], retry: boolean): Promise<string[]> {
+    for (;;) {
+      await this.beforeAttempt(gen);
+      const result = await this.attempt(chunk.body, signal, retry);
+      if (!this.isCurrent(gen) && result.statusCode === 0) throw new Cancelled();
+      const outcome = classifyStatus(result.statusCode);
+      if (outcome === 'ok') {
+        this.succeeded(chunk.lines);
+        return [];
+      }
+      if (outcome === 'retryable' || outcome === 'config') {
+        this.failureKind = outcome;
+        this.latestErrorMessage = result.errorMessage;
+        this.scheduleRetry(result.retryAfterMs);
+        this.changed();
+        retry = true;
+        continue;
+      }
+      // 'too-large' or 'data': halve until the offending single lines are found.
+      this.latestErrorMessage = result.errorMessage;
+      const lines = chunk.split ?? chunk.body.split('\n');
+      if (lines.length > 1) {
+        this.changed();
+        const mid = lines.length >> 1;
+        const left = lines.slice(0, mid);
+        const right = lines.slice(mid);
+        const heldLeft = await this.sendChunk({ body: left.join('\n'), lines: left.length, split: left }, gen, signal, drops, false);
+        const heldRight = await this.sendChunk({ body: right.join('\n'), lines: right.length, split: right }, gen, signal, drops, false);
+        return heldLeft.concat(heldRight);
+      }
+      if (this.settings.dropNonRetryableData) {
+        this.linesDropped += lines.length;
+        const last = drops[drops.length - 1];
+        if (last && last.statusCode === result.statusCode && last.errorMessage === result.errorMessage) last.lines.push(...lines);
+        else drops.push({ lines: [...lines], statusCode: result.statusCode, errorMessage: result.errorMessage });
+        this.changed();
+        return [];
+      }
+      return lines;
+    }
+  }
+
+  /** Waits while paused and while backing off; throws Cancelled when the writer stops or changes target. */
+  private async beforeAttempt(gen: number): Promise<void> {
+    for (;;) {
+      if (!this.isCurrent(gen)) throw new Cancelled();
+      if (this.paused) {
+        await this.nextWake(false);
+        continue;
+      }
+      const wait = this.retryAt - this.settings.now();
+      if (wait > 0) {
+        await this.sleep(wait);
+        continue;
+      }
+      return;
+    }
+  }
+
+  private async attempt(body: string, signal: AbortSignal, retry: boolean): Promise<WriteResult> {
+    this.requests++;
+    if (retry) this.retries++;
+    this.inflight++;
+    let result: WriteResult;
+    try {
+      result = await this.client.write(this.bucket, body, {
+        gzip: this.settings.gzip,
+        timeoutMs: this.settings.requestTimeoutMs,
+        precision: 'ns',
+        signal,
+      });
+    } finally {
+      this.inflight--;
+    }
+    if (!(result.statusCode === 0 && signal.aborted)) this.latestResponseCode = result.statusCode;
+    if (result.statusCode > 0) this.bytesSent += result.bytesSent;
+    return result;
+  }
+
+  private succeeded(lines: number): void {
+    this.linesSent += lines;
+    this.lastSuccessAt = this.settings.now();
+    this.latestErrorMessage = '';
+    this.failures = 0;
+    this.failureKind = null;
+    this.retryAt = 0;
+    this.changed();
+  }
+
+  private scheduleRetry(retryAfterMs: number | null): void {
+    const s = this.settings;
+    const delay =
+      retryAfterMs !== null
+        ? Math.min(retryAfterMs, Math.max(s.maxBackoffMs, MAX_RETRY_AFTER_MS))
+        : backoffDelay(this.failures, s.initialBackoffMs, s.maxBackoffMs, s.random);
+    this.failures++;
+    this.retryAt = Math.max(this.retryAt, s.now() + delay);
+  }
+
+  // ---- waiting ----
+
+  private isCurrent(gen: number): boolean {
+    return !this.stopped && gen === this.generation;
+  }
+
+  private wake(): void {
+    this.wakePending = true;
+    const wakers = this.wakers;
+    this.wakers = [];
+    for (const resolve of wakers) resolve();
+  }
+
+  /** Resolves on the next wake(); with `consume`, at once if one happened since the send loop last looked. */
+  private nextWake(consume: boolean): Promise<void> {
+    if (consume && this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.wakers.push(() => {
+        if (consume) this.wakePending = false;
+        resolve();
+      });
+    });
+  }
+
+  /** Sleeps up to `ms`, or less if woken (flush, stop, resume, retarget, an append). */
+  private async sleep(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    });
+    try {
+      await Promise.race([timeout, this.nextWake(false)]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private changed(): void {
+    this.emit('change', this.getState());
+  }
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
