@@ -215,7 +215,7 @@ export function pointObjectToLine(point: unknown, index: number, multiplier: big
           if (!Number.isFinite(value)) throw new Problem(`tag ${show(key)} is not a finite number (${value})`);
           text = String(value);
         } else throw new Problem(`tag ${show(key)} has an unsupported value of type ${describeType(value)}`);
-        if (text.length === 0) throw new Problem(`empty value for tag ${show(key)}`);
+        if (text.length === 0) throw new Problem(`empty value of tag ${show(key)}`);
         line += ',' + checkTagKey(key) + '=' + escapeKey(text, `value of tag ${show(key)}`);
       }
     }
