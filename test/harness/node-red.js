@@ -256,12 +256,25 @@ function writeCredentials(dir, settings, credentials) {
   fs.writeFileSync(credFile, JSON.stringify(content, null, 2));
 }
 
+// Safety net: a Node-RED a test forgot to stop must not outlive the test run (mocha --exit runs this).
+const liveChildren = new Set();
+process.on('exit', () => {
+  for (const child of liveChildren) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 function spawnNodeRed(dir, settingsPath, port, env, onOutput) {
   const child = spawn(process.execPath, [RED_JS, '-s', settingsPath, '-u', dir, '-p', String(port)], {
     cwd: dir,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  liveChildren.add(child);
   const state = { child, exited: false, exitCode: null, exitSignal: null };
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
@@ -269,11 +282,13 @@ function spawnNodeRed(dir, settingsPath, port, env, onOutput) {
   child.stderr.on('data', onOutput);
   state.exitPromise = new Promise((resolve) => {
     child.on('error', (err) => {
+      liveChildren.delete(child);
       onOutput(`[harness] spawn error: ${err.message}\n`);
       state.exited = true;
       resolve();
     });
     child.on('exit', (code, signal) => {
+      liveChildren.delete(child);
       state.exited = true;
       state.exitCode = code;
       state.exitSignal = signal;

@@ -86,22 +86,39 @@ function requireBinary(name, debianPackage, envOverride) {
   return binary;
 }
 
+// Safety net: servers a test forgot to stop (or could not, because it crashed) must not outlive the test
+// run as orphans holding ports and temp folders. mocha --exit ends with process.exit, which runs this.
+const liveChildren = new Map(); // child process -> temp folder
+process.on('exit', () => {
+  for (const [child, dir] of liveChildren) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /**
  * Spawns a server with its stdout+stderr in `logPath`, and tracks its exit so stop() and the readiness
  * poll can notice a crash instead of waiting for a timeout.
  */
-function spawnServer(binary, args, logPath) {
+function spawnServer(binary, args, logPath, dir) {
   const logFd = fs.openSync(logPath, 'a');
   const child = spawn(binary, args, { stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
+  liveChildren.set(child, dir);
   const state = { child, exited: false, exitCode: null, exitSignal: null, spawnError: null };
   state.exitPromise = new Promise((resolve) => {
     child.on('error', (err) => {
+      liveChildren.delete(child);
       state.spawnError = err;
       state.exited = true;
       resolve();
     });
     child.on('exit', (code, signal) => {
+      liveChildren.delete(child);
       state.exited = true;
       state.exitCode = code;
       state.exitSignal = signal;
@@ -247,7 +264,7 @@ async function startInfluxDBOnce(binary, { auth, maxBodySize }) {
     fs.writeFileSync(configPath, config);
 
     const url = `http://127.0.0.1:${httpPort}`;
-    state = spawnServer(binary, ['run', '-config', configPath], logPath);
+    state = spawnServer(binary, ['run', '-config', configPath], logPath, dir);
     const anonymous = httpClient(url);
     try {
       await waitUntilReady(state, async () => (await anonymous.call('GET', '/ping')).status === 204, logPath, 'influxd');
@@ -399,7 +416,7 @@ async function startVictoriaMetricsOnce(binary, { username, password }) {
       args.push(`-httpAuth.username=${username || ''}`, `-httpAuth.password=${password || ''}`);
     }
     const url = `http://127.0.0.1:${port}`;
-    state = spawnServer(binary, args, logPath);
+    state = spawnServer(binary, args, logPath, dir);
     client = httpClient(url, username !== undefined || password !== undefined ? basicAuth(username || '', password || '') : undefined);
     await waitUntilReady(state, async () => (await client.call('GET', '/health')).status === 200, logPath, 'victoria-metrics');
 
