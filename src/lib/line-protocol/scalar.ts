@@ -1,0 +1,125 @@
+// Unquoted field values (numbers and booleans) with InfluxDB's exact syntax and 64-bit ranges.
+import type { FieldValue } from './types';
+
+const MINUS = 45;
+const DOT = 46;
+const PLUS = 43;
+const ZERO = 48;
+const NINE = 57;
+const UPPER_E = 69;
+const LOWER_E = 101;
+const LOWER_I = 105;
+const LOWER_U = 117;
+
+const MIN_INT64 = -9223372036854775808n;
+const MAX_INT64 = 9223372036854775807n;
+const MAX_UINT64 = 18446744073709551615n;
+
+function isDigit(c: number): boolean {
+  return c >= ZERO && c <= NINE;
+}
+
+/** Quotes a piece of the line for a reason, shortened so one bad line cannot flood a log. */
+export function quote(line: string, start: number, end: number): string {
+  const max = 64;
+  const text = end - start > max ? line.slice(start, start + max) + '…' : line.slice(start, end);
+  return JSON.stringify(text);
+}
+
+function isBooleanToken(line: string, start: number, end: number): boolean | null {
+  switch (end - start) {
+    case 1: {
+      const c = line.charCodeAt(start);
+      if (c === 116 || c === 84) return true; // t T
+      if (c === 102 || c === 70) return false; // f F
+      return null;
+    }
+    case 4:
+      if (line.startsWith('true', start) || line.startsWith('True', start) || line.startsWith('TRUE', start)) return true;
+      return null;
+    case 5:
+      if (line.startsWith('false', start) || line.startsWith('False', start) || line.startsWith('FALSE', start)) return false;
+      return null;
+    default:
+      return null;
+  }
+}
+
+/** `-?digits` over [start, end). */
+function isIntegerText(line: string, start: number, end: number): boolean {
+  let p = start;
+  if (p < end && line.charCodeAt(p) === MINUS) p++;
+  if (p === end) return false;
+  for (; p < end; p++) if (!isDigit(line.charCodeAt(p))) return false;
+  return true;
+}
+
+/**
+ * InfluxDB's float syntax over [start, end): `-?(d+.?d*|.d+)([eE][+-]?d+)?`.
+ * Returns 0 when invalid, 1 for a plain decimal, 2 when an exponent is present (range must be checked).
+ */
+function floatTextKind(line: string, start: number, end: number): number {
+  let p = start;
+  if (line.charCodeAt(p) === MINUS) p++;
+  let digits = 0;
+  let dot = false;
+  for (; p < end; p++) {
+    const c = line.charCodeAt(p);
+    if (isDigit(c)) digits++;
+    else if (c === DOT && !dot) dot = true;
+    else break;
+  }
+  if (digits === 0) return 0;
+  if (p === end) return 1;
+  const e = line.charCodeAt(p);
+  if (e !== LOWER_E && e !== UPPER_E) return 0;
+  p++;
+  const sign = line.charCodeAt(p);
+  if (sign === PLUS || sign === MINUS) p++;
+  const exponentStart = p;
+  for (; p < end; p++) if (!isDigit(line.charCodeAt(p))) return 0;
+  return p > exponentStart ? 2 : 0;
+}
+
+/** Every digit-only token of at most this many digits fits in an int64. */
+export const SAFE_INT64_DIGITS = 18;
+
+/**
+ * Checks an unquoted field value over [start, end). Returns a reason (without the key) when invalid,
+ * the value when `build` is set, and null otherwise.
+ */
+export function scanScalar(line: string, start: number, end: number, build: boolean): FieldValue | string | null {
+  const first = line.charCodeAt(start);
+  const last = line.charCodeAt(end - 1);
+  if (isDigit(first) || first === MINUS || first === DOT) {
+    if (last === LOWER_I) {
+      if (!isIntegerText(line, start, end - 1)) return `invalid integer value ${quote(line, start, end)}`;
+      const digits = end - 1 - start - (first === MINUS ? 1 : 0);
+      if (!build && digits <= SAFE_INT64_DIGITS) return null;
+      const value = BigInt(line.slice(start, end - 1));
+      if (value < MIN_INT64 || value > MAX_INT64) return `integer value ${quote(line, start, end)} is out of the 64-bit signed range`;
+      return build ? { type: 'integer', value } : null;
+    }
+    if (last === LOWER_U) {
+      if (first === MINUS) return `invalid unsigned value ${quote(line, start, end)} (unsigned cannot be negative)`;
+      if (!isIntegerText(line, start, end - 1)) return `invalid unsigned value ${quote(line, start, end)}`;
+      if (!build && end - 1 - start <= SAFE_INT64_DIGITS) return null;
+      const value = BigInt(line.slice(start, end - 1));
+      if (value > MAX_UINT64) return `unsigned value ${quote(line, start, end)} is out of the 64-bit unsigned range`;
+      return build ? { type: 'unsigned', value } : null;
+    }
+    const kind = floatTextKind(line, start, end);
+    if (kind === 0) return `invalid field value ${quote(line, start, end)}`;
+    // Without an exponent only a number of more than 308 digits can overflow.
+    if (!build && kind === 1 && end - start < 300) return null;
+    const value = Number(line.slice(start, end));
+    if (!Number.isFinite(value)) return `float value ${quote(line, start, end)} is out of range`;
+    return build ? { type: 'float', value } : null;
+  }
+  const bool = isBooleanToken(line, start, end);
+  if (bool !== null) return build ? { type: 'boolean', value: bool } : null;
+  const lower = line.slice(start, end).toLowerCase();
+  if (lower === 'true' || lower === 'false') return `invalid boolean value ${quote(line, start, end)}`;
+  return `invalid field value ${quote(line, start, end)}`;
+}
+
