@@ -5,10 +5,13 @@
 const assert = require('assert');
 const http = require('http');
 const zlib = require('zlib');
+const fs = require('fs');
+const path = require('path');
 const { Agent, request } = require('undici');
 const { startFaultProxy } = require('../harness/fault-proxy');
 const { startCannedServer } = require('../harness/canned-server');
 const { waitFor, freePort } = require('../harness/servers');
+const { startNodeRed, PACKAGE_NAME } = require('../harness/node-red');
 
 function startEchoServer() {
   return new Promise((resolve) => {
@@ -159,6 +162,71 @@ describe('test harness', function () {
       const b = await request(server.url + '/', { method: 'POST', body: 'x' });
       assert.strictEqual(b.statusCode, 500);
       assert.match(await b.body.text(), /scripted failure/);
+    });
+  });
+
+  describe('Node-RED launcher', function () {
+    this.timeout(30000);
+    let nodeRed;
+    const adminPassword = 'launcher-admin-pass';
+    const flows = [
+      { id: 'tab1', type: 'tab', label: 'harness' },
+      { id: 'req1', type: 'http request', z: 'tab1', name: 'with credentials', method: 'GET', ret: 'txt', url: 'http://127.0.0.1:1/', authType: 'basic', wires: [[]] },
+    ];
+
+    before(async function () {
+      const bcrypt = require('bcryptjs');
+      nodeRed = await startNodeRed({
+        flows,
+        credentials: { req1: { user: 'cred-user', password: 'cred-pass' } },
+        settings: { adminAuth: { type: 'credentials', users: [{ username: 'admin', password: bcrypt.hashSync(adminPassword, 4), permissions: '*' }] } },
+        adminLogin: { username: 'admin', password: adminPassword },
+        // This self-check is about the launcher; whether the package's nodes load is the e2e tests' business.
+        requirePackage: false,
+      });
+    });
+    after(async function () {
+      if (nodeRed) await nodeRed.stop();
+    });
+
+    it('starts with the flows and decrypts the credentials it was given', async function () {
+      const ids = (await nodeRed.getFlows()).map((n) => n.id);
+      assert.deepStrictEqual(ids, ['tab1', 'req1']);
+      const res = await nodeRed.request('GET', '/credentials/http-request/req1');
+      assert.strictEqual(res.status, 200, res.text);
+      assert.deepStrictEqual(JSON.parse(res.text), { user: 'cred-user', has_password: true });
+      const credFile = fs.readFileSync(path.join(nodeRed.userDir, 'flows_cred.json'), 'utf8');
+      assert.ok(!credFile.includes('cred-pass'), 'credentials file must be encrypted');
+    });
+
+    it('finds this package through the userDir symlink', async function () {
+      const res = await nodeRed.request('GET', '/nodes', { headers: { accept: 'application/json' } });
+      const modules = JSON.parse(res.text).map((set) => set.module);
+      assert.ok(modules.includes(PACKAGE_NAME), modules.join(', '));
+      assert.match(nodeRed.logs(), new RegExp(`Module: ${PACKAGE_NAME} `));
+    });
+
+    it('merges settings: adminAuth is on, and the launcher logs in for its own calls', async function () {
+      const anonymous = await request(nodeRed.url + '/flows');
+      await anonymous.body.text();
+      assert.strictEqual(anonymous.statusCode, 401);
+    });
+
+    it('deploys, survives SIGKILL and restarts on the same URL with the deployed flows', async function () {
+      await nodeRed.deploy([{ id: 'tab2', type: 'tab', label: 'deployed' }]);
+      const { url, pid } = nodeRed;
+      await nodeRed.kill('SIGKILL');
+      assert.throws(() => process.kill(pid, 0), /ESRCH/);
+      await nodeRed.restart();
+      assert.strictEqual(nodeRed.url, url);
+      assert.notStrictEqual(nodeRed.pid, pid);
+      assert.deepStrictEqual((await nodeRed.getFlows()).map((n) => n.id), ['tab2']);
+    });
+
+    it('removes the user folder it created on stop', async function () {
+      const dir = nodeRed.userDir;
+      await nodeRed.stop();
+      assert.strictEqual(fs.existsSync(dir), false);
     });
   });
 
