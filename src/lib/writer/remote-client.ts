@@ -177,15 +177,15 @@ export class RemoteClient {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const body = this.clean(await readLimited(response.body, MAX_RESPONSE_BYTES));
+      const raw = await readLimited(response.body, MAX_RESPONSE_BYTES);
       const status = response.statusCode;
       const ok = status >= 200 && status < 300;
       const retryAfterHeader = status === 429 || status === 503 ? headerValue(response.headers['retry-after']) : undefined;
       return {
         statusCode: status,
-        body,
+        body: this.clean(raw),
         retryAfterMs: parseRetryAfterHeader(retryAfterHeader),
-        errorMessage: ok ? '' : errorTextOf(body, status),
+        errorMessage: ok ? '' : this.clean(errorTextOf(raw, status)),
         bytesSent,
       };
     } catch (err) {
@@ -224,19 +224,22 @@ async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown },
   return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
-/** InfluxDB answers `{"error": ...}` (1.x) or `{"code": ..., "message": ...}` (2.x); other remotes plain text. */
+/**
+ * InfluxDB answers `{"error": ...}` (1.x) or `{"code": ..., "message": ...}` (2.x); other remotes plain text.
+ * Not truncated here: secrets are redacted first, so that a cut cannot leave half a token behind.
+ */
 export function errorTextOf(body: string, status: number): string {
   const trimmed = body.trim();
   if (trimmed.startsWith('{')) {
     try {
       const parsed = JSON.parse(trimmed) as { error?: unknown; message?: unknown };
       const text = parsed.error ?? parsed.message;
-      if (typeof text === 'string' && text) return truncate(text, MAX_ERROR_TEXT);
+      if (typeof text === 'string' && text) return text;
     } catch {
       // not JSON after all: use the text as it is
     }
   }
-  return trimmed ? truncate(trimmed, MAX_ERROR_TEXT) : `HTTP ${status}`;
+  return trimmed || `HTTP ${status}`;
 }
 
 function networkErrorText(err: unknown): string {

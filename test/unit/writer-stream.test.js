@@ -1,0 +1,387 @@
+'use strict';
+// The send loop against an in-memory queue and scripted HTTP servers: merging, exact acknowledgement,
+// bisection of bad lines, 413 splits, backoff, pause/flush/stop/retarget, concurrency, secrets.
+const assert = require('assert');
+const { EventEmitter } = require('events');
+const http = require('http');
+const { StreamWriter, RemoteClient } = require('../../nodes/lib/writer');
+const { startCannedServer } = require('../harness/canned-server');
+const { waitFor } = require('../harness/servers');
+
+const TOKEN = 'tok-very-secret-123';
+
+/** The WriterQueue contract in memory: positions are record numbers. */
+class FakeQueue extends EventEmitter {
+  constructor() {
+    super();
+    this.records = [];
+    this.cursor = 0;
+    this.acked = 0;
+    this.ackCalls = [];
+  }
+  append(lines) {
+    this.records.push({ data: lines.join('\n'), lines: lines.length, enqueuedAt: Date.now(), end: { segment: 1, offset: this.records.length + 1 } });
+    this.emit('appended');
+  }
+  async readNext(maxBytes) {
+    const out = [];
+    let total = 0;
+    while (this.cursor < this.records.length) {
+      const r = this.records[this.cursor];
+      const bytes = Buffer.byteLength(r.data);
+      if (out.length > 0 && total + bytes > maxBytes) break;
+      out.push(r);
+      total += bytes;
+      this.cursor++;
+    }
+    return out;
+  }
+  async ack(pos) {
+    this.ackCalls.push(pos.offset);
+    if (pos.offset > this.acked) this.acked = pos.offset;
+  }
+  rewind() {
+    this.cursor = this.acked;
+  }
+  get allAcked() {
+    return this.acked === this.records.length;
+  }
+}
+
+function lines(n, from = 0, tag = 'a') {
+  return Array.from({ length: n }, (_, i) => `m,t=${tag} v=${from + i} ${from + i}`);
+}
+
+/** A server that stores good lines and refuses lines containing BAD like InfluxDB 1.x: a partial write. */
+function partialWriteServer(state) {
+  return (req) => {
+    const body = req.body;
+    const all = body === '' ? [] : body.split('\n');
+    const bad = all.filter((l) => l.includes('BAD') && !state.accept.has(l));
+    for (const l of all) if (!bad.includes(l)) state.stored.push(l);
+    if (bad.length === 0) return { status: 204 };
+    return { status: 400, body: { error: `partial write: field type conflict dropped=${bad.length}` } };
+  };
+}
+
+describe('writer StreamWriter', function () {
+  const cleanups = [];
+  afterEach(async function () {
+    while (cleanups.length) await cleanups.pop()();
+  });
+  async function canned(responder) {
+    const server = await startCannedServer(responder);
+    cleanups.push(() => server.stop());
+    return server;
+  }
+  function client(url) {
+    const c = new RemoteClient({ remoteURL: url, remoteOrgID: 'org', writeAPI: 'v2', allowInsecureTLS: false }, { remoteAPIToken: TOKEN });
+    cleanups.push(() => c.close());
+    return c;
+  }
+  function writer(queue, url, options = {}) {
+    const w = new StreamWriter(queue, client(url), 'bucket', { initialBackoffMs: 20, maxBackoffMs: 200, requestTimeoutMs: 5000, ...options });
+    cleanups.push(() => w.stop(1000));
+    return w;
+  }
+  const sentLines = (server) => server.requests.flatMap((r) => (r.body === '' ? [] : r.body.split('\n')));
+
+  it('merges small queued writes into one request and acks them all', async function () {
+    const server = await canned(() => ({ status: 204 }));
+    const queue = new FakeQueue();
+    for (let i = 0; i < 50; i++) queue.append(lines(2, i * 2));
+    const w = writer(queue, server.url);
+    w.start();
+    await waitFor(() => queue.allAcked);
+    assert.strictEqual(server.requests.length, 1);
+    assert.deepStrictEqual(sentLines(server), lines(100));
+    const s = w.getState();
+    assert.strictEqual(s.linesSent, 100);
+    assert.strictEqual(s.requests, 1);
+    assert.strictEqual(s.latestResponseCode, 204);
+    assert.strictEqual(s.bytesSent, server.requests[0].rawBody.length);
+    assert.ok(s.lastSuccessAt > 0);
+    // Later appends wake the writer.
+    queue.append(lines(3, 100));
+    await waitFor(() => queue.allAcked);
+    assert.deepStrictEqual(sentLines(server), lines(103));
+    assert.strictEqual(w.getState().state, 'idle');
+  });
+
+  it('splits a record over several requests of at most maxBatchBytes, in order, acking it once', async function () {
+    const server = await canned(() => ({ status: 204 }));
+    const queue = new FakeQueue();
+    queue.append(lines(1, 0, 'first'));
+    queue.append(lines(200, 1));
+    queue.append(lines(1, 201, 'last'));
+    const w = writer(queue, server.url, { maxBatchBytes: 1000, gzip: false });
+    w.start();
+    await waitFor(() => queue.allAcked);
+    assert.ok(server.requests.length >= 5);
+    for (const r of server.requests) assert.ok(r.rawBody.length <= 1000, `${r.rawBody.length} bytes`);
+    assert.deepStrictEqual(sentLines(server), [...lines(1, 0, 'first'), ...lines(200, 1), ...lines(1, 201, 'last')]);
+    // Acks only ever name whole records and grow.
+    assert.deepStrictEqual(queue.ackCalls, [...queue.ackCalls].sort((a, b) => a - b));
+    assert.strictEqual(w.getState().linesSent, 202);
+  });
+
+  it('isolates one bad line among 5,000 by bisection and drops it when allowed', async function () {
+    const state = { stored: [], accept: new Set() };
+    const server = await canned(partialWriteServer(state));
+    const queue = new FakeQueue();
+    const all = lines(5000);
+    all[1234] = 'm,t=a v="BAD" 1234';
+    for (let i = 0; i < 50; i++) queue.append(all.slice(i * 100, i * 100 + 100));
+    const w = writer(queue, server.url, { dropNonRetryableData: true });
+    const drops = [];
+    w.on('dropped', (d) => drops.push(d));
+    w.start();
+    await waitFor(() => queue.allAcked);
+    assert.deepStrictEqual(drops.map((d) => d.lines), [['m,t=a v="BAD" 1234']]);
+    assert.strictEqual(drops[0].statusCode, 400);
+    assert.match(drops[0].errorMessage, /partial write: field type conflict/);
+    const good = all.filter((l, i) => i !== 1234);
+    assert.deepStrictEqual([...new Set(state.stored)].sort(), [...good].sort());
+    const s = w.getState();
+    assert.strictEqual(s.linesDropped, 1);
+    assert.strictEqual(s.linesSent, 4999);
+    // O(k log n): one request for the batch, then two per level of halving.
+    assert.ok(s.requests <= 1 + 2 * Math.ceil(Math.log2(5000)), `${s.requests} requests`);
+  });
+
+  it('isolates several bad lines with O(k log n) requests', async function () {
+    const state = { stored: [], accept: new Set() };
+    const server = await canned(partialWriteServer(state));
+    const queue = new FakeQueue();
+    const all = lines(4096);
+    const badAt = [7, 2000, 4095];
+    for (const i of badAt) all[i] = `m,t=a v="BAD" ${i}`;
+    queue.append(all);
+    const w = writer(queue, server.url, { dropNonRetryableData: true, maxBatchBytes: 10_000_000 });
+    let dropped = [];
+    w.on('dropped', (d) => (dropped = dropped.concat(d.lines)));
+    w.start();
+    await waitFor(() => queue.allAcked);
+    assert.deepStrictEqual(dropped, badAt.map((i) => all[i]));
+    const s = w.getState();
+    assert.strictEqual(s.linesSent, 4096 - 3);
+    assert.ok(s.requests <= 1 + 2 * 3 * 12, `${s.requests} requests`);
+  });
+
+  it('without dropNonRetryableData keeps retrying a bad line, delivers the good ones, and reports being blocked', async function () {
+    const state = { stored: [], accept: new Set() };
+    const server = await canned(partialWriteServer(state));
+    const queue = new FakeQueue();
+    const all = lines(100);
+    all[40] = 'm,t=a v="BAD" 40';
+    queue.append(all.slice(0, 50));
+    queue.append(all.slice(50));
+    const w = writer(queue, server.url, { dropNonRetryableData: false });
+    const drops = [];
+    w.on('dropped', (d) => drops.push(d));
+    w.start();
+    await waitFor(() => w.getState().blockedBy === 'data' && new Set(state.stored).size === 99);
+    let s = w.getState();
+    assert.strictEqual(s.state, 'blocked');
+    assert.strictEqual(s.latestResponseCode, 400);
+    assert.match(s.latestErrorMessage, /partial write: field type conflict/);
+    assert.strictEqual(queue.acked, 0, 'nothing acknowledged while a line of the first record is refused');
+    const before = s.requests;
+    await waitFor(() => w.getState().retries >= 2 && w.getState().requests > before + 1);
+    // The remote changes its mind (say the conflicting measurement was dropped): the line goes through.
+    state.accept.add(all[40]);
+    await waitFor(() => queue.allAcked);
+    s = w.getState();
+    assert.strictEqual(drops.length, 0);
+    assert.strictEqual(s.linesDropped, 0);
+    assert.strictEqual(s.blockedBy, null);
+    assert.strictEqual(s.latestErrorMessage, '');
+    assert.ok(state.stored.includes(all[40]));
+  });
+
+  it('on 413 halves the batch until each part fits; a single line still too large is a data error', async function () {
+    const server = await canned((req) => (req.rawBody.length > 300 ? { status: 413, body: { error: 'Request Entity Too Large' } } : { status: 204 }));
+    const queue = new FakeQueue();
+    const huge = `m,t=a s="${'x'.repeat(400)}" 999`;
+    queue.append(lines(30));
+    queue.append([huge]);
+    queue.append(lines(5, 30));
+    const w = writer(queue, server.url, { gzip: false, dropNonRetryableData: true });
+    const drops = [];
+    w.on('dropped', (d) => drops.push(d));
+    w.start();
+    await waitFor(() => queue.allAcked);
+    const accepted = server.requests.filter((r) => r.rawBody.length <= 300).flatMap((r) => r.body.split('\n'));
+    assert.deepStrictEqual(accepted, [...lines(30), ...lines(5, 30)]);
+    assert.deepStrictEqual(drops.map((d) => [d.lines, d.statusCode]), [[[huge], 413]]);
+  });
+
+  it('retries 5xx and network errors with backoff, without losing or repeating acknowledged data', async function () {
+    let calls = 0;
+    const server = await canned(() => {
+      calls++;
+      if (calls === 1) return { status: 500, body: 'internal' };
+      if (calls === 2) return { destroy: true };
+      if (calls === 3) return { status: 502 };
+      return { status: 204 };
+    });
+    const queue = new FakeQueue();
+    queue.append(lines(10));
+    const w = writer(queue, server.url);
+    const codes = [];
+    w.on('change', (s) => codes.push(s.latestResponseCode));
+    w.start();
+    await waitFor(() => queue.allAcked);
+    assert.ok(codes.includes(500) && codes.includes(0) && codes.includes(502));
+    const s = w.getState();
+    assert.strictEqual(s.retries, 3);
+    assert.strictEqual(s.requests, 4);
+    assert.strictEqual(s.linesSent, 10);
+    for (const r of server.requests) assert.deepStrictEqual(r.body.split('\n'), lines(10));
+  });
+
+  it('a backoff is not bypassed by new data, and flush() skips it once', async function () {
+    let fail = true;
+    const times = [];
+    const server = await canned(() => {
+      times.push(Date.now());
+      return fail ? { status: 503, body: 'busy' } : { status: 204 };
+    });
+    const queue = new FakeQueue();
+    queue.append(lines(1));
+    const w = writer(queue, server.url, { initialBackoffMs: 60_000, maxBackoffMs: 60_000, random: () => 1 });
+    w.start();
+    await waitFor(() => w.getState().state === 'retrying');
+    const s = w.getState();
+    assert.ok(s.nextAttemptAt >= Date.now() + 50_000);
+    for (let i = 0; i < 5; i++) queue.append(lines(1, i + 1));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.strictEqual(server.requests.length, 1, 'appends must not trigger a send during backoff');
+    fail = false;
+    w.flush();
+    await waitFor(() => queue.allAcked);
+    assert.deepStrictEqual(sentLines(server).slice(1), lines(6));
+    assert.strictEqual(w.getState().nextAttemptAt, null);
+  });
+
+  it('401/403/404 block the stream as configuration errors, never drop, and say why without secrets', async function () {
+    const server = await canned((req) => ({ status: 401, body: { error: `authorization failed for ${req.headers.authorization}` } }));
+    const queue = new FakeQueue();
+    queue.append(lines(3));
+    const w = writer(queue, server.url, { dropNonRetryableData: true });
+    const events = [];
+    w.on('change', (s) => events.push(JSON.stringify(s)));
+    w.on('dropped', () => assert.fail('config errors are never dropped'));
+    w.start();
+    await waitFor(() => w.getState().requests >= 3);
+    const s = w.getState();
+    assert.strictEqual(s.state, 'blocked');
+    assert.strictEqual(s.blockedBy, 'config');
+    assert.strictEqual(s.latestResponseCode, 401);
+    assert.match(s.latestErrorMessage, /authorization failed for Token \*\*\*/);
+    assert.strictEqual(queue.acked, 0);
+    assert.ok(events.length > 0);
+    for (const e of events) assert.ok(!e.includes(TOKEN));
+  });
+
+  it('reports status 0 for a network error', async function () {
+    const port = await new Promise((resolve) => {
+      const s = http.createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+    const queue = new FakeQueue();
+    queue.append(lines(1));
+    const w = writer(queue, `http://127.0.0.1:${port}`);
+    w.start();
+    await waitFor(() => w.getState().requests >= 2);
+    const s = w.getState();
+    assert.strictEqual(s.latestResponseCode, 0);
+    assert.strictEqual(s.state, 'retrying');
+    assert.match(s.latestErrorMessage, /ECONNREFUSED/);
+    assert.strictEqual(queue.acked, 0);
+  });
+
+  it('pause() holds new sends until resume()', async function () {
+    const server = await canned(() => ({ status: 204 }));
+    const queue = new FakeQueue();
+    const w = writer(queue, server.url);
+    w.start();
+    w.pause();
+    queue.append(lines(4));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.strictEqual(server.requests.length, 0);
+    assert.strictEqual(w.getState().state, 'paused');
+    w.resume();
+    await waitFor(() => queue.allAcked);
+    assert.deepStrictEqual(sentLines(server), lines(4));
+  });
+
+  it('stop() lets a quick in-flight request finish and be acknowledged', async function () {
+    const server = await canned(() => ({ status: 204, delayMs: 150 }));
+    const queue = new FakeQueue();
+    queue.append(lines(2));
+    const w = writer(queue, server.url);
+    w.start();
+    await waitFor(() => server.requests.length === 1);
+    await w.stop(5000);
+    assert.strictEqual(queue.acked, 1);
+    assert.strictEqual(w.getState().state, 'stopped');
+    queue.append(lines(1, 2));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.strictEqual(server.requests.length, 1, 'no sends after stop');
+  });
+
+  it('stop() abandons a hung request after the timeout and leaves the records queued', async function () {
+    const server = await canned(() => ({ status: 204, delayMs: 10_000 }));
+    const queue = new FakeQueue();
+    queue.append(lines(2));
+    const w = writer(queue, server.url);
+    w.start();
+    await waitFor(() => server.requests.length === 1);
+    const started = Date.now();
+    await w.stop(100);
+    assert.ok(Date.now() - started < 5000);
+    assert.strictEqual(queue.acked, 0);
+  });
+
+  it('retarget() sends what is not yet acknowledged to the new remote', async function () {
+    const wrong = await canned(() => ({ status: 404, body: { error: 'database not found: "x"' } }));
+    const right = await canned(() => ({ status: 204 }));
+    const queue = new FakeQueue();
+    queue.append(lines(5));
+    const w = writer(queue, wrong.url);
+    w.start();
+    await waitFor(() => w.getState().blockedBy === 'config');
+    assert.match(w.getState().latestErrorMessage, /database not found/);
+    w.retarget(client(right.url), 'other');
+    queue.append(lines(5, 5));
+    await waitFor(() => queue.allAcked);
+    assert.deepStrictEqual(sentLines(right), lines(10));
+    assert.strictEqual(new URL(right.requests[0].url, right.url).searchParams.get('bucket'), 'other');
+    assert.strictEqual(w.getState().blockedBy, null);
+  });
+
+  it('with up to 4 concurrent requests delivers everything and acks only contiguous batches', async function () {
+    let inflight = 0;
+    let maxInflight = 0;
+    const server = await canned(async (req, i) => {
+      inflight++;
+      maxInflight = Math.max(maxInflight, inflight);
+      await new Promise((resolve) => setTimeout(resolve, 5 + ((i * 37) % 40)));
+      inflight--;
+      return { status: 204 };
+    });
+    const queue = new FakeQueue();
+    for (let i = 0; i < 40; i++) queue.append(lines(10, i * 10));
+    const w = writer(queue, server.url, { maxConcurrentRequests: 4, maxBatchBytes: 300 });
+    w.start();
+    await waitFor(() => queue.allAcked);
+    assert.ok(maxInflight > 1 && maxInflight <= 4, `max in flight ${maxInflight}`);
+    assert.deepStrictEqual(sentLines(server).sort(), lines(400).sort());
+    assert.deepStrictEqual(queue.ackCalls, [...queue.ackCalls].sort((a, b) => a - b));
+    assert.strictEqual(w.getState().linesSent, 400);
+  });
+});
