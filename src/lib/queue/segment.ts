@@ -1,0 +1,162 @@
+// Segment files: naming, listing, and a streaming scanner that walks the frames of one file through a
+// small fixed window, so neither recovery nor reading ever holds a whole segment in memory.
+import type { FileHandle } from 'fs/promises';
+import * as fsp from 'fs/promises';
+import * as path from 'path';
+import { decodeFrameHeader, FRAME_HEADER_BYTES, FRAME_SIGNATURE, frameChecksumMatches } from './record-format';
+
+const SEGMENT_NAME = /^(\d{10})\.seg$/;
+
+/** Zero-padded so that a plain name sort is also the numeric order. */
+export function segmentFileName(id: number): string {
+  return `${String(id).padStart(10, '0')}.seg`;
+}
+
+export function segmentPath(dir: string, id: number): string {
+  return path.join(dir, segmentFileName(id));
+}
+
+/** Segment ids present in `dir`, ascending. */
+export async function listSegmentIds(dir: string): Promise<number[]> {
+  const names = await fsp.readdir(dir);
+  const ids: number[] = [];
+  for (const name of names) {
+    const m = SEGMENT_NAME.exec(name);
+    if (m) ids.push(Number(m[1]));
+  }
+  return ids.sort((a, b) => a - b);
+}
+
+/** A valid frame. `end` is the offset just after it. */
+export interface ScannedRecord {
+  kind: 'record';
+  offset: number;
+  end: number;
+  lines: number;
+  enqueuedAt: number;
+  payloadBytes: number;
+  data?: string;
+}
+
+/** Damaged bytes [offset, end); a valid frame starts at `end`. */
+export interface ScannedCorruption {
+  kind: 'corrupt';
+  offset: number;
+  end: number;
+}
+
+/**
+ * Nothing valid from `offset` to the end of the file. `completeFrame` tells a torn write (the file ends
+ * inside the frame: the append never resolved) from a whole frame whose checksum fails.
+ */
+export interface ScannedInvalidTail {
+  kind: 'invalid-tail';
+  offset: number;
+  end: number;
+  completeFrame: boolean;
+}
+
+export type ScanItem = ScannedRecord | ScannedCorruption | ScannedInvalidTail;
+
+export const DEFAULT_SCAN_WINDOW_BYTES = 64 * 1024;
+
+/**
+ * Reads frames of one segment file up to `size` (the durable length: bytes past it are ignored). The window
+ * grows only to fit a single record bigger than itself, and shrinks back after.
+ */
+export class SegmentScanner {
+  private buf: Buffer;
+  private bufStart = 0;
+  private bufLen = 0;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly size: number,
+    private readonly windowBytes = DEFAULT_SCAN_WINDOW_BYTES,
+  ) {
+    this.buf = Buffer.allocUnsafe(windowBytes);
+  }
+
+  /** The item starting at `offset`, or null at the end of the file. */
+  async next(offset: number, withData: boolean): Promise<ScanItem | null> {
+    if (offset >= this.size) return null;
+    const parsed = await this.frameAt(offset);
+    if (parsed.kind === 'valid') {
+      const item: ScannedRecord = {
+        kind: 'record',
+        offset,
+        end: offset + FRAME_HEADER_BYTES + parsed.payloadBytes,
+        lines: parsed.lines,
+        enqueuedAt: parsed.enqueuedAt,
+        payloadBytes: parsed.payloadBytes,
+      };
+      if (withData) {
+        const start = offset + FRAME_HEADER_BYTES - this.bufStart;
+        item.data = this.buf.toString('utf8', start, start + parsed.payloadBytes);
+      }
+      return item;
+    }
+    const resume = await this.findNextFrame(offset + 1);
+    if (resume === null) {
+      return { kind: 'invalid-tail', offset, end: this.size, completeFrame: parsed.kind === 'bad-checksum' };
+    }
+    return { kind: 'corrupt', offset, end: resume };
+  }
+
+  private async frameAt(
+    offset: number,
+  ): Promise<
+    | { kind: 'valid'; payloadBytes: number; lines: number; enqueuedAt: number }
+    | { kind: 'not-a-frame' | 'truncated' | 'bad-checksum' }
+  > {
+    if ((await this.load(offset, FRAME_HEADER_BYTES)) < FRAME_HEADER_BYTES) return { kind: 'truncated' };
+    const header = decodeFrameHeader(this.buf, offset - this.bufStart);
+    if (!header) return { kind: 'not-a-frame' };
+    const frameBytes = FRAME_HEADER_BYTES + header.payloadBytes;
+    if (offset + frameBytes > this.size) return { kind: 'truncated' };
+    await this.load(offset, frameBytes);
+    if (!frameChecksumMatches(this.buf, offset - this.bufStart, header)) return { kind: 'bad-checksum' };
+    return { kind: 'valid', payloadBytes: header.payloadBytes, lines: header.lines, enqueuedAt: header.enqueuedAt };
+  }
+
+  /** First offset >= `from` where a frame with a valid checksum starts, or null. */
+  private async findNextFrame(from: number): Promise<number | null> {
+    let pos = from;
+    while (pos + FRAME_HEADER_BYTES <= this.size) {
+      const avail = await this.load(pos, Math.min(this.windowBytes, this.size - pos));
+      const rel = this.buf.subarray(0, this.bufLen).indexOf(FRAME_SIGNATURE, pos - this.bufStart);
+      if (rel === -1 || rel + this.bufStart + FRAME_SIGNATURE.length > pos + avail) {
+        // Keep the last few bytes: a signature may straddle two windows.
+        const next = pos + avail - (FRAME_SIGNATURE.length - 1);
+        if (next <= pos || pos + avail >= this.size) return null;
+        pos = next;
+        continue;
+      }
+      const candidate = this.bufStart + rel;
+      if ((await this.frameAt(candidate)).kind === 'valid') return candidate;
+      pos = candidate + 1;
+    }
+    return null;
+  }
+
+  /** Makes the window hold [offset, offset + length) as far as the file goes; returns the bytes available. */
+  private async load(offset: number, length: number): Promise<number> {
+    const want = Math.min(length, this.size - offset);
+    if (want <= 0) return 0;
+    if (offset >= this.bufStart && offset + want <= this.bufStart + this.bufLen) return want;
+    const capacity = Math.max(want, this.windowBytes);
+    if (this.buf.length < capacity || (this.buf.length > this.windowBytes && capacity === this.windowBytes)) {
+      this.buf = Buffer.allocUnsafe(capacity);
+    }
+    const toRead = Math.min(capacity, this.size - offset);
+    let got = 0;
+    while (got < toRead) {
+      const { bytesRead } = await this.fh.read(this.buf, got, toRead - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    this.bufStart = offset;
+    this.bufLen = got;
+    return Math.min(want, got);
+  }
+}
