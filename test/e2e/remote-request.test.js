@@ -136,6 +136,30 @@ describe('remote write requests against real servers (issue #2)', function () {
     });
   });
 
+  describe('InfluxDB 1.6.7 with a small max-body-size', function () {
+    let influx;
+    before(async function () {
+      influx = await startInfluxDB({ maxBodySize: 4096 });
+      await influx.createDatabase('telemetry', { rp: 'edge' });
+    });
+    after(async function () {
+      if (influx) await influx.stop();
+    });
+
+    it('answers 413 "Request Entity Too Large" for a batch over the limit and accepts one under it', async function () {
+      const big = makeLines('cpu', POINTS);
+      assert.ok(Buffer.byteLength(big) > 4096);
+      const tooBig = await write(v1Settings(influx.url), {}, 'telemetry/edge', 'ms', big);
+      assert.strictEqual(tooBig.status, 413);
+      assert.deepStrictEqual(JSON.parse(tooBig.text), { error: 'Request Entity Too Large' });
+      const small = makeLines('cpu', 20);
+      assert.ok(Buffer.byteLength(small) < 4096);
+      const ok = await write(v1Settings(influx.url), {}, 'telemetry/edge', 'ms', small);
+      assert.strictEqual(ok.status, 204, ok.text);
+      assert.strictEqual(await influx.countPoints('telemetry', 'edge', 'cpu'), 20);
+    });
+  });
+
   describe('VictoriaMetrics without auth (v2 write API)', function () {
     let vm;
     before(async function () {

@@ -80,10 +80,13 @@ async function startFaultProxy(targetPort, { targetHost = '127.0.0.1', mode: ini
       client.destroy();
       upstream.destroy();
     };
+    // When one side closes, end the other gracefully (after the delay, so delayed chunks still arrive):
+    // destroying it at once could drop an answer still in its write buffer.
+    const later = (fn) => (delay > 0 ? setTimeout(fn, delay) : fn());
     client.on('error', destroyBoth);
     upstream.on('error', destroyBoth);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    client.on('close', () => later(() => endGracefully(upstream)));
+    upstream.on('close', () => later(() => endGracefully(client)));
     if (delay > 0) {
       relayWithDelay(client, upstream, delay);
       relayWithDelay(upstream, client, delay);
@@ -152,6 +155,12 @@ async function startFaultProxy(targetPort, { targetHost = '127.0.0.1', mode: ini
     acceptedConnections: () => accepted,
     stop,
   };
+}
+
+function endGracefully(socket) {
+  if (socket.destroyed) return;
+  socket.end();
+  setTimeout(() => socket.destroy(), 2000).unref();
 }
 
 function checkMode(mode) {
