@@ -214,8 +214,8 @@ function defaultSettings() {
     telemetry: { enabled: false },
     editorTheme: { tours: false },
     externalModules: { palette: { allowInstall: false } },
-    // trace: a test can search every level of the log for secrets.
-    logging: { console: { level: 'trace', metrics: false, audit: false } },
+    // trace (and audit): a test can search every level of the log for secrets.
+    logging: { console: { level: 'trace', metrics: false, audit: true } },
   };
 }
 

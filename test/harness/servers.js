@@ -59,7 +59,15 @@ function freePort() {
 
 /** Absolute path of an executable, or null. Looks in PATH and in the sbin folders Debian may use. */
 function findBinary(name, envOverride) {
-  if (envOverride && process.env[envOverride]) return process.env[envOverride];
+  if (envOverride && process.env[envOverride]) {
+    const override = process.env[envOverride];
+    try {
+      fs.accessSync(override, fs.constants.X_OK);
+      return override;
+    } catch {
+      return null;
+    }
+  }
   const dirs = (process.env.PATH || '').split(path.delimiter).concat(['/usr/bin', '/usr/sbin', '/usr/local/bin']);
   for (const dir of dirs) {
     if (!dir) continue;
@@ -77,8 +85,9 @@ function findBinary(name, envOverride) {
 function requireBinary(name, debianPackage, envOverride) {
   const binary = findBinary(name, envOverride);
   if (!binary) {
+    const where = envOverride && process.env[envOverride] ? `at ${envOverride}=${process.env[envOverride]}` : 'on PATH';
     throw new Error(
-      `${name} not found on PATH: install the Debian package "${debianPackage}" ` +
+      `${name} not found ${where}: install the Debian package "${debianPackage}" ` +
         `(sudo apt-get update && sudo apt-get install -y ${debianPackage})` +
         (envOverride ? ` or set ${envOverride} to the binary` : ''),
     );

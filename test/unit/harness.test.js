@@ -10,7 +10,7 @@ const path = require('path');
 const { Agent, request } = require('undici');
 const { startFaultProxy } = require('../harness/fault-proxy');
 const { startCannedServer } = require('../harness/canned-server');
-const { waitFor, freePort } = require('../harness/servers');
+const { waitFor, freePort, startInfluxDB, startVictoriaMetrics } = require('../harness/servers');
 const { startNodeRed, PACKAGE_NAME } = require('../harness/node-red');
 
 function startEchoServer() {
@@ -227,6 +227,40 @@ describe('test harness', function () {
       const dir = nodeRed.userDir;
       await nodeRed.stop();
       assert.strictEqual(fs.existsSync(dir), false);
+    });
+  });
+
+  describe('missing server binaries', function () {
+    const saved = {};
+    before(function () {
+      for (const key of ['INFLUXD_BIN', 'VICTORIA_METRICS_BIN']) {
+        saved[key] = process.env[key];
+        process.env[key] = '/nonexistent/bin/' + key.toLowerCase();
+      }
+    });
+    after(function () {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    });
+
+    it('reject with the Debian package to install (tests fail, never skip)', async function () {
+      await assert.rejects(startInfluxDB(), /install the Debian package "influxdb"/);
+      await assert.rejects(startVictoriaMetrics(), /install the Debian package "victoria-metrics"/);
+    });
+  });
+
+  describe('waitFor', function () {
+    it('returns the first truthy value, and times out with the reason and the last error', async function () {
+      let calls = 0;
+      assert.strictEqual(await waitFor(() => ++calls >= 3 && calls, { timeoutMs: 2000, intervalMs: 5 }), 3);
+      await assert.rejects(
+        waitFor(() => {
+          throw new Error('still down');
+        }, { timeoutMs: 50, intervalMs: 5, message: 'server up' }),
+        /server up within 50 ms \(last error: still down\)/,
+      );
     });
   });
 
