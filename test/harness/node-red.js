@@ -134,7 +134,12 @@ async function startNodeRed({ userDir, flows, credentials, settings = {}, env = 
     }
     const broken = sets.filter((set) => set.err || set.enabled === false);
     if (broken.length) {
-      const why = broken.map((set) => `${set.name}: ${describeError(set.err) || 'disabled'}`).join('; ');
+      // The API's error object often lacks the message; the log line for the node set has it.
+      const fromLog = (set) => {
+        const line = logText.split('\n').find((l) => l.includes(`[${PACKAGE_NAME}/${set.name}]`));
+        return line ? line.slice(line.indexOf(`[${PACKAGE_NAME}/${set.name}]`)) : '';
+      };
+      const why = broken.map((set) => fromLog(set) || `${set.name}: ${describeError(set.err) || 'disabled'}`).join('; ');
       throw new Error(`Node-RED could not load ${PACKAGE_NAME} (${why}); build first (npx tsc -p tsconfig.json). Log tail:\n${tail(logText)}`);
     }
   }
