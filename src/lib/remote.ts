@@ -134,10 +134,11 @@ export function secretsOf(credentials: RemoteCredentials): string[] {
   return secrets;
 }
 
-/** Replaces every occurrence of each secret with `***`. */
+/** Replaces every occurrence of each secret with `***`. Longest first, so a secret that contains another is
+ *  removed whole rather than leaving its remainder behind. */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) {
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret) out = out.split(secret).join('***');
   }
   return out;
