@@ -298,6 +298,14 @@ describe('remote connection settings (lib/remote)', function () {
       assert.strictEqual(redact('nothing here', ['tok']), 'nothing here');
       assert.strictEqual(redact('x', ['']), 'x');
     });
+
+    it('removes a secret that contains another secret whole, whatever the order given', function () {
+      const text = 'token shared, password shared-and-longer';
+      for (const secrets of [['shared', 'shared-and-longer'], ['shared-and-longer', 'shared']]) {
+        const clean = redact(text, secrets);
+        assert.strictEqual(clean, 'token ***, password ***');
+      }
+    });
   });
 
   describe('remoteSettingsFromConfig', function () {
