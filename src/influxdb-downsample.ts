@@ -17,6 +17,7 @@ interface DownsampleMessage extends NodeMessageInFlow {
 interface DownsampleSettings {
   now?: () => bigint;
   tickMs?: number;
+  saveMs?: number;
 }
 
 /** The node context key holding the engine's snapshot. */
@@ -28,6 +29,10 @@ const PROBLEMS_NAMED = 3;
 
 export = function (RED: NodeAPI) {
   const t = translator(RED, 'influxdb-downsample');
+  // Node-RED deletes a node's context when the node stops if no context store is configured in settings.js,
+  // so a redeploy would lose the open windows. The closing node therefore also hands its snapshot to its
+  // successor through this map (it lives as long as the runtime); the context store covers restarts.
+  const handoff = new Map<string, unknown>();
 
   function InfluxdbDownsample(this: Node, config: DownsampleDef) {
     RED.nodes.createNode(this, config);
@@ -35,6 +40,7 @@ export = function (RED: NodeAPI) {
     const hooks = (RED.settings as unknown as { influxdbDownsample?: DownsampleSettings }).influxdbDownsample ?? {};
     const now = hooks.now ?? currentTimeNs;
     const tickMs = hooks.tickMs ?? TICK_MS;
+    const saveMs = hooks.saveMs ?? SAVE_INTERVAL_MS;
     const store = config.contextStore ? String(config.contextStore).trim() || undefined : undefined;
 
     const { options, problems } = parseDownsampleProperties(config);
@@ -69,16 +75,23 @@ export = function (RED: NodeAPI) {
       node.status(status);
     };
 
+    // Windows restored under other settings wait here for the first tick: while the flows are still starting,
+    // a message sent now could miss nodes that do not exist yet.
+    let pending: WindowBatch[] = [];
+
     const tick = () => {
       if (!engine) return;
-      sendBatches(engine.emitDue(now()), (msg) => node.send(msg));
+      const batches = pending.concat(engine.emitDue(now()));
+      pending = [];
+      sendBatches(batches, (msg) => node.send(msg));
       showStatus();
     };
 
-    const save = (callback: (err?: Error) => void) => {
+    const save = (callback: (err?: Error) => void, handOver = false) => {
       if (!engine) return callback();
       dirty = false;
       const snapshot = engine.snapshot();
+      if (handOver) handoff.set(node.id, snapshot);
       if (store) node.context().set(STATE_KEY, snapshot, store, callback);
       else node.context().set(STATE_KEY, snapshot, callback);
     };
@@ -92,6 +105,9 @@ export = function (RED: NodeAPI) {
 
     const load = (): Promise<unknown> =>
       new Promise((resolve, reject) => {
+        const handedOver = handoff.get(node.id);
+        handoff.delete(node.id);
+        if (handedOver !== undefined) return resolve(handedOver);
         const callback = (err: Error | null | undefined, value: unknown) => (err ? reject(err) : resolve(value));
         if (store) node.context().get(STATE_KEY, store, callback);
         else node.context().get(STATE_KEY, callback);
@@ -113,16 +129,15 @@ export = function (RED: NodeAPI) {
               try {
                 const restored = Downsampler.restore(saved, options);
                 engine = restored.engine;
-                // Windows saved under other window settings are emitted now rather than lost.
-                sendBatches(restored.flushed, (msg) => node.send(msg));
+                // Windows saved under other window settings are emitted rather than lost.
+                pending = restored.flushed;
               } catch (err) {
                 node.warn(t('influxdb-downsample.errors.restore', { message: (err as Error).message }));
               }
             }
-            // Windows that closed while the node was stopped are emitted at once.
-            tick();
+            // Windows that closed while the node was stopped are emitted on the first tick.
             tickTimer = setInterval(tick, tickMs);
-            saveTimer = setInterval(saveIfDirty, SAVE_INTERVAL_MS);
+            saveTimer = setInterval(saveIfDirty, saveMs);
             lastStatus = '';
             showStatus();
           });
@@ -182,10 +197,13 @@ export = function (RED: NodeAPI) {
       done();
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       if (tickTimer) clearInterval(tickTimer);
       if (saveTimer) clearInterval(saveTimer);
       tickTimer = saveTimer = null;
+      // Restored windows not sent yet (closed again within the first tick) cannot go back into the new
+      // engine's snapshot: send them now rather than drop them.
+      if (pending.length > 0) sendBatches(pending.splice(0), (msg) => node.send(msg));
       // Open windows are saved, not emitted: downstream nodes are stopping too, and the next start (a
       // redeploy or a restart with a persistent store) emits whatever closed in the meantime.
       ready
@@ -195,7 +213,7 @@ export = function (RED: NodeAPI) {
               save((err) => {
                 if (err) node.error(t('influxdb-downsample.errors.save', { message: err.message }));
                 resolve();
-              }),
+              }, !removed),
             ),
         )
         .catch(() => {})
