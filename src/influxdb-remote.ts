@@ -5,16 +5,18 @@ import type { NodeAPI } from 'node-red';
 import { RemoteClient } from './lib/writer';
 import { type RemoteCredentials, remoteSettingsFromConfig, secretsOf, validateRemote } from './lib/remote';
 import type { InfluxdbRemoteDef, InfluxdbRemoteNode } from './node-types';
+import { translator } from './i18n';
 
 
 export = function (RED: NodeAPI) {
+  const t = translator(RED, 'influxdb-remote');
   function InfluxdbRemote(this: InfluxdbRemoteNode, config: InfluxdbRemoteDef) {
     RED.nodes.createNode(this, config);
     const credentials: RemoteCredentials = this.credentials ?? {};
     this.remoteSettings = remoteSettingsFromConfig(config);
     this.problems = validateRemote(this.remoteSettings, credentials);
     if (this.problems.length > 0) {
-      this.error(RED._('influxdb-remote.errors.invalid', { name: this.name || this.id, problems: this.problems.join('; ') }));
+      this.error(t('influxdb-remote.errors.invalid', { name: this.name || this.id, problems: this.problems.join('; ') }));
     }
 
     let client: RemoteClient | null = null;

@@ -9,6 +9,7 @@ import { type DroppedLines, ReplicationStream, type StreamConfig } from './lib/s
 import { parseReplicationSettings, queueDirFor, type ReplicationProperties } from './lib/stream-config';
 import { StreamRegistry, throttle } from './lib/stream-registry';
 import { registerAdminRoutes } from './admin-routes';
+import { translator } from './i18n';
 import type { InfluxdbRemoteNode } from './node-types';
 
 type ReplicationDef = NodeDef & ReplicationProperties;
@@ -25,6 +26,7 @@ const REFUSED_LINES_NAMED = 3;
 const STATUS_INTERVAL_MS = 1000;
 
 export = function (RED: NodeAPI) {
+  const t = translator(RED, 'influxdb-replication');
   const registry = new StreamRegistry();
   registerAdminRoutes(RED, registry);
 
@@ -60,7 +62,7 @@ export = function (RED: NodeAPI) {
     };
 
     if (problems.length > 0) {
-      configError = RED._('influxdb-replication.errors.config', { problems: problems.join('; ') });
+      configError = t('influxdb-replication.errors.config', { problems: problems.join('; ') });
       node.error(configError);
       node.status(configErrorStatus());
     } else {
@@ -103,7 +105,7 @@ export = function (RED: NodeAPI) {
             return opened;
           },
           (err: Error) => {
-            configError = RED._('influxdb-replication.errors.open', { message: err.message });
+            configError = t('influxdb-replication.errors.open', { message: err.message });
             node.error(configError);
             node.status(configErrorStatus());
             return null;
@@ -127,7 +129,7 @@ export = function (RED: NodeAPI) {
 
       const precision = msg.precision === undefined || msg.precision === null || msg.precision === '' ? settings.precision : msg.precision;
       if (!isPrecision(precision)) {
-        return done(new Error(RED._('influxdb-replication.errors.precision', { precision: JSON.stringify(precision) })));
+        return done(new Error(t('influxdb-replication.errors.precision', { precision: JSON.stringify(precision) })));
       }
       const prepared = preparePayload(msg.payload, { precision });
       if (prepared.lines.length > 0) {
@@ -137,7 +139,7 @@ export = function (RED: NodeAPI) {
       if (prepared.errors.length > 0) {
         return done(new Error(refusedLinesMessage(prepared.errors, prepared.lines.length)));
       }
-      if (prepared.lines.length === 0) return done(new Error(RED._('influxdb-replication.errors.empty')));
+      if (prepared.lines.length === 0) return done(new Error(t('influxdb-replication.errors.empty')));
       done();
     }
 
@@ -149,7 +151,7 @@ export = function (RED: NodeAPI) {
     ): Promise<void> {
       const control = String(msg.control) as Control;
       if (!CONTROLS.includes(control)) {
-        return done(new Error(RED._('influxdb-replication.errors.control', { control: JSON.stringify(msg.control), allowed: CONTROLS.join(', ') })));
+        return done(new Error(t('influxdb-replication.errors.control', { control: JSON.stringify(msg.control), allowed: CONTROLS.join(', ') })));
       }
       if (!ready) return done(new Error(configError ?? 'replication stream is not running'));
       if (control === 'flush') ready.flush();
@@ -170,7 +172,7 @@ export = function (RED: NodeAPI) {
           if (removed) await opened.destroy();
           else await opened.close();
         })
-        .catch((err: Error) => node.error(RED._('influxdb-replication.errors.close', { message: err.message })))
+        .catch((err: Error) => node.error(t('influxdb-replication.errors.close', { message: err.message })))
         .finally(() => done());
     });
   }
@@ -181,7 +183,7 @@ export = function (RED: NodeAPI) {
       .map((e) => (e.lineNumber > 0 ? `line ${e.lineNumber}: ${e.reason}` : e.reason))
       .join('; ');
     const more = errors.length > REFUSED_LINES_NAMED ? `; and ${errors.length - REFUSED_LINES_NAMED} more` : '';
-    return RED._('influxdb-replication.errors.refused', {
+    return t('influxdb-replication.errors.refused', {
       refused: errors.length,
       total: errors.length + accepted,
       accepted,

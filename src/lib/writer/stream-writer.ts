@@ -318,7 +318,11 @@ export class StreamWriter extends EventEmitter {
       const entry = window.shift() as WindowEntry;
       if (entry.ackTo) ackTo = entry.ackTo;
     }
-    if (ackTo) await this.queue.ack(ackTo);
+    if (ackTo) {
+      await this.queue.ack(ackTo);
+      // The queue figures (remaining bytes, oldest age) change only now: report them.
+      this.changed();
+    }
   }
 
   /** The next batch: full if the queue has enough, otherwise what there is; null when nothing is queued. */
