@@ -79,12 +79,23 @@ export = function (RED: NodeAPI) {
     // a message sent now could miss nodes that do not exist yet.
     let pending: WindowBatch[] = [];
 
+    let unwritableSeen = 0;
     const tick = () => {
       if (!engine) return;
       const batches = pending.concat(engine.emitDue(now()));
       pending = [];
       sendBatches(batches, (msg) => node.send(msg));
+      warnUnwritable();
       showStatus();
+    };
+
+    // An aggregate line protocol cannot carry (an integer sum beyond int64) is left out of its window's message.
+    const warnUnwritable = () => {
+      const unwritable = engine ? engine.stats().unwritableLines : 0;
+      if (unwritable > unwritableSeen) {
+        node.warn(t('influxdb-downsample.errors.unwritable', { count: unwritable - unwritableSeen }));
+        unwritableSeen = unwritable;
+      }
     };
 
     const save = (callback: (err?: Error) => void, handOver = false) => {
@@ -135,6 +146,7 @@ export = function (RED: NodeAPI) {
                 node.warn(t('influxdb-downsample.errors.restore', { message: (err as Error).message }));
               }
             }
+            unwritableSeen = engine.stats().unwritableLines;
             // Windows that closed while the node was stopped are emitted on the first tick.
             tickTimer = setInterval(tick, tickMs);
             saveTimer = setInterval(saveIfDirty, saveMs);
@@ -155,6 +167,7 @@ export = function (RED: NodeAPI) {
           return done(new Error(t('influxdb-downsample.errors.control', { control: JSON.stringify(msg.control) })));
         }
         sendBatches(engine.flush(), send);
+        warnUnwritable();
         showStatus();
         return done();
       }
