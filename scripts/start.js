@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: a local Node-RED on 127.0.0.1 with this package and its example flows loaded.
-// Its user directory is `.node-red/` inside the project (git-ignored), so nothing outside the project changes.
+// Its user directory is `.node-red/` inside the project (git-ignored; NODE_RED_USER_DIR overrides it), so nothing
+// outside the project changes. PORT sets the editor's port, INFLUXDB_REMOTE_URL the example's remote.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
-const userDir = path.join(root, '.node-red');
+const userDir = path.resolve(process.env.NODE_RED_USER_DIR || path.join(root, '.node-red'));
 const port = Number(process.env.PORT || 1880);
 const remoteURL = process.env.INFLUXDB_REMOTE_URL || 'http://127.0.0.1:8086';
 

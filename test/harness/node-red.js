@@ -49,7 +49,7 @@ async function startNodeRed({ userDir, flows, credentials, settings = {}, env = 
   try {
     linkThisPackage(dir);
     writeUserPackageJson(dir);
-    if (flows) fs.writeFileSync(path.join(dir, effectiveSettings.flowFile), JSON.stringify(flows, null, 2));
+    if (flows) fs.writeFileSync(path.join(dir, effectiveSettings.flowFile), JSON.stringify(withPositions(flows), null, 2));
     if (credentials) writeCredentials(dir, effectiveSettings, credentials);
     await launch({ freshPort: true });
   } catch (err) {
@@ -146,7 +146,7 @@ async function startNodeRed({ userDir, flows, credentials, settings = {}, env = 
 
   async function deploy(newFlows) {
     const res = await call('POST', '/flows', {
-      body: newFlows,
+      body: withPositions(newFlows),
       headers: { 'node-red-deployment-type': 'full', 'node-red-api-version': 'v1' },
     });
     if (res.status !== 200 && res.status !== 204) throw new Error(`deploy answered ${res.status}: ${res.text}`);
@@ -209,6 +209,14 @@ async function startNodeRed({ userDir, flows, credentials, settings = {}, env = 
     stop,
   };
   return handle;
+}
+
+/**
+ * Gives every flow node (one with a `z`) an x/y position, as the editor does. Node-RED treats a node without
+ * a position as a config node, which breaks flows written by hand in tests.
+ */
+function withPositions(flows) {
+  return flows.map((n, i) => (n.z && (n.x === undefined || n.y === undefined) ? { x: 120 + 10 * i, y: 40 + 40 * i, ...n } : n));
 }
 
 function defaultSettings() {
@@ -360,4 +368,4 @@ function tail(text, lines = 40) {
   return text.split('\n').slice(-lines).join('\n');
 }
 
-module.exports = { startNodeRed, CREDENTIAL_SECRET, PACKAGE_NAME, PROJECT_ROOT };
+module.exports = { withPositions, startNodeRed, CREDENTIAL_SECRET, PACKAGE_NAME, PROJECT_ROOT };
