@@ -53,6 +53,7 @@ export = function (RED: NodeAPI) {
     let lastStatus = '';
     let tickTimer: NodeJS.Timeout | null = null;
     let saveTimer: NodeJS.Timeout | null = null;
+    let closed = false;
 
     const sendBatches = (batches: WindowBatch[], send: (msg: NodeMessage) => void) => {
       for (const batch of batches) {
@@ -147,6 +148,11 @@ export = function (RED: NodeAPI) {
               }
             }
             unwritableSeen = engine.stats().unwritableLines;
+            // Closed before the saved state was read: close() saves it back, no timers for a stopped node.
+            if (closed) {
+              if (pending.length > 0) sendBatches(pending.splice(0), (msg) => node.send(msg));
+              return;
+            }
             // Windows that closed while the node was stopped are emitted on the first tick.
             tickTimer = setInterval(tick, tickMs);
             saveTimer = setInterval(saveIfDirty, saveMs);
@@ -211,6 +217,7 @@ export = function (RED: NodeAPI) {
     }
 
     node.on('close', (removed: boolean, done: () => void) => {
+      closed = true;
       if (tickTimer) clearInterval(tickTimer);
       if (saveTimer) clearInterval(saveTimer);
       tickTimer = saveTimer = null;
