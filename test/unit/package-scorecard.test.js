@@ -1,0 +1,272 @@
+'use strict';
+// The checks of Node-RED's flow library scorecard that can run offline (package metadata, node files, examples),
+// plus the promises the examples and editor files make to users: every example imports on its own, every
+// label the editor shows has an en-US message. Runs on the built package: `npm test` builds first.
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const EXAMPLES_DIR = path.join(ROOT, 'examples');
+const NODES_DIR = path.join(ROOT, 'nodes');
+const MAX_DEPENDENCIES = 6;
+
+// Node types that ship with Node-RED 4 and that examples may use besides this package's.
+const CORE_TYPES = new Set([
+  'tab', 'group', 'junction', 'comment', 'inject', 'debug', 'function', 'change', 'switch', 'template', 'delay',
+  'trigger', 'split', 'join', 'catch', 'complete', 'status', 'link in', 'link out', 'link call', 'http in',
+  'http response', 'http request', 'file', 'file in', 'json', 'csv', 'exec', 'range', 'rbe', 'filter', 'sort', 'batch',
+]);
+
+function exampleFiles() {
+  return fs.existsSync(EXAMPLES_DIR) ? fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort() : [];
+}
+
+function readExample(file) {
+  return JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
+}
+
+/** The node types this package registers in its editor files, and whether each is a config node. */
+function registeredTypes() {
+  const types = new Map();
+  for (const file of Object.values(pkg['node-red'].nodes)) {
+    const html = path.join(ROOT, file.replace(/\.js$/, '.html'));
+    if (!fs.existsSync(html)) continue;
+    const source = fs.readFileSync(html, 'utf8');
+    const re = /RED\.nodes\.registerType\(\s*['"]([^'"]+)['"]\s*,\s*\{([\s\S]*?)category:\s*['"]([^'"]+)['"]/g;
+    for (let m = re.exec(source); m; m = re.exec(source)) types.set(m[1], { config: m[3] === 'config', file });
+  }
+  return types;
+}
+
+/** Keys of a locale catalog, flattened to `a.b.c`. */
+function catalogKeys(catalog, prefix = '') {
+  const keys = [];
+  for (const [key, value] of Object.entries(catalog)) {
+    const full = prefix ? `${prefix}.${key}` : key;
+    if (value && typeof value === 'object') keys.push(...catalogKeys(value, full));
+    else keys.push(full);
+  }
+  return keys;
+}
+
+describe('package scorecard (offline checks)', function () {
+  it('has a license in package.json and a LICENSE file', function () {
+    assert.strictEqual(typeof pkg.license, 'string');
+    assert.ok(pkg.license.length > 0, 'license is empty');
+    assert.ok(fs.existsSync(path.join(ROOT, 'LICENSE')), 'LICENSE file missing');
+  });
+
+  it('names a repository', function () {
+    const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository && pkg.repository.url;
+    assert.ok(url && /github\.com|gitlab\.com|bitbucket\.org|^git\+|^https?:/.test(url), `repository is ${JSON.stringify(pkg.repository)}`);
+  });
+
+  it('is named node-red-contrib-*', function () {
+    assert.match(pkg.name, /^node-red-contrib-[a-z0-9][a-z0-9-._]*$/);
+  });
+
+  it('has the node-red keyword', function () {
+    assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.includes('node-red'), `keywords: ${JSON.stringify(pkg.keywords)}`);
+  });
+
+  it('declares the Node-RED version it needs and the Node.js engine', function () {
+    assert.ok(pkg['node-red'] && typeof pkg['node-red'].version === 'string', 'node-red.version missing');
+    assert.match(pkg['node-red'].version, /\d+\.\d+/);
+    assert.ok(pkg.engines && typeof pkg.engines.node === 'string', 'engines.node missing');
+    assert.match(pkg.engines.node, /\d+/);
+  });
+
+  it(`has at most ${MAX_DEPENDENCIES} dependencies`, function () {
+    const count = Object.keys(pkg.dependencies || {}).length;
+    assert.ok(count <= MAX_DEPENDENCIES, `${count} dependencies: ${Object.keys(pkg.dependencies || {}).join(', ')}`);
+  });
+
+  it('ships every node file of the node-red section, with an editor .html beside it (after the build)', function () {
+    const nodes = pkg['node-red'].nodes;
+    assert.ok(Object.keys(nodes).length > 0, 'no nodes in the node-red section');
+    const missing = [];
+    for (const [name, file] of Object.entries(nodes)) {
+      assert.match(file, /^nodes\/[^/]+\.js$/, `${name}: ${file} is not under nodes/`);
+      if (!fs.existsSync(path.join(ROOT, file))) missing.push(`${file} (run npx tsc -p tsconfig.json)`);
+      const html = file.replace(/\.js$/, '.html');
+      if (!fs.existsSync(path.join(ROOT, html))) missing.push(html);
+    }
+    assert.deepStrictEqual(missing, []);
+  });
+
+  it('ships the examples folder and the node files in the published package', function () {
+    assert.ok(pkg.files.includes('examples/') || pkg.files.includes('examples'), 'examples/ not in files');
+    assert.ok(pkg.files.some((f) => f === 'nodes/' || f === 'nodes'), 'nodes/ not in files');
+  });
+
+  it('uses every non-config node type of the package in at least one example', function () {
+    const types = registeredTypes();
+    const nonConfig = [...types].filter(([, info]) => !info.config).map(([type]) => type);
+    // Every set in the node-red section registers something: a missing registration would hide a node from this check.
+    const registeringFiles = new Set([...types.values()].map((info) => info.file));
+    assert.deepStrictEqual(
+      Object.values(pkg['node-red'].nodes).filter((file) => !registeringFiles.has(file)),
+      [],
+      'node files whose .html registers no type',
+    );
+    const used = new Set();
+    for (const file of exampleFiles()) for (const node of readExample(file)) used.add(node.type);
+    assert.deepStrictEqual(nonConfig.filter((type) => !used.has(type)), []);
+    assert.ok(nonConfig.length >= 2, `expected at least the replication and downsample nodes, found ${nonConfig.join(', ')}`);
+  });
+});
+
+describe('example flows', function () {
+  const files = exampleFiles();
+  const types = registeredTypes();
+
+  it('are five, sorted so that the sensor example is first', function () {
+    assert.strictEqual(files.length, 5, files.join(', '));
+    assert.match(files[0], /^01-sensor/);
+    files.forEach((file, i) => assert.match(file, new RegExp(`^0${i + 1}-[a-z0-9-]+\\.json$`)));
+  });
+
+  it('example 1 writes to http://127.0.0.1:8086, the URL npm start replaces', function () {
+    const flow = readExample(files[0]);
+    const remotes = flow.filter((n) => n.type === 'influxdb-remote');
+    assert.strictEqual(remotes.length, 1);
+    assert.strictEqual(remotes[0].remoteURL, 'http://127.0.0.1:8086');
+  });
+
+  it('use only known node types, and ids unique across all examples', function () {
+    const seen = new Map();
+    for (const file of files) {
+      for (const node of readExample(file)) {
+        assert.ok(CORE_TYPES.has(node.type) || types.has(node.type), `${file}: unknown node type ${node.type}`);
+        assert.ok(typeof node.id === 'string' && node.id.length > 0, `${file}: node without id`);
+        // Importing two examples must not raise Node-RED's "nodes already exist" conflict.
+        assert.ok(!seen.has(node.id), `${file}: id ${node.id} also in ${seen.get(node.id)}`);
+        seen.set(node.id, file);
+      }
+    }
+  });
+
+  for (const file of exampleFiles()) {
+    it(`${file} stands alone: one tab, every wire, scope and remote resolves inside it`, function () {
+      const flow = readExample(file);
+      assert.ok(Array.isArray(flow) && flow.length > 0);
+      const byId = new Map(flow.map((n) => [n.id, n]));
+      const tabs = flow.filter((n) => n.type === 'tab');
+      assert.strictEqual(tabs.length, 1, 'one tab per example');
+      for (const node of flow) {
+        const isConfig = types.has(node.type) && types.get(node.type).config;
+        if (node.type === 'tab') continue;
+        if (isConfig) {
+          assert.strictEqual(node.z, undefined, `${node.id}: config node belongs to no tab`);
+          continue;
+        }
+        assert.strictEqual(node.z, tabs[0].id, `${node.id} (${node.type}) is not on the example's tab`);
+        for (const port of node.wires || []) for (const target of port) assert.ok(byId.has(target), `${node.id} wires to missing ${target}`);
+        for (const target of node.scope || []) assert.ok(byId.has(target), `${node.id} scopes missing ${target}`);
+        if (node.type === 'influxdb-replication') {
+          const remote = byId.get(node.remote);
+          assert.ok(remote && remote.type === 'influxdb-remote', `${node.id}: remote ${node.remote} not in the example`);
+          // The runtime's rule: a bucket name or an ID, not both.
+          assert.ok(Boolean(node.remoteBucketName) !== Boolean(node.remoteBucketID), `${node.id}: bucket name XOR ID`);
+        }
+      }
+    });
+  }
+
+  it('example 2 is a write gateway: /api/v2/write and /write raw bodies, precision, Complete -> 204, Catch -> 400', function () {
+    const flow = readExample(files[1]);
+    const httpIns = flow.filter((n) => n.type === 'http in');
+    assert.deepStrictEqual(httpIns.map((n) => n.url).sort(), ['/api/v2/write', '/write']);
+    for (const n of httpIns) {
+      assert.strictEqual(n.method, 'post');
+      // The raw Buffer keeps a gzip body intact for the decode step (the text parser would mangle it).
+      assert.strictEqual(n.skipBodyParsing, true);
+    }
+    const repl = flow.find((n) => n.type === 'influxdb-replication');
+    const complete = flow.find((n) => n.type === 'complete');
+    assert.deepStrictEqual(complete.scope, [repl.id]);
+    const byId = new Map(flow.map((n) => [n.id, n]));
+    const reaches = (from, predicate, depth = 4) =>
+      (from.wires || []).some((port) => port.some((id) => predicate(byId.get(id)) || (depth > 0 && reaches(byId.get(id), predicate, depth - 1))));
+    assert.ok(reaches(complete, (n) => n.type === 'http response' && n.statusCode === '204'), 'Complete must lead to a 204 response');
+    const catchNode = flow.find((n) => n.type === 'catch');
+    assert.ok(catchNode.scope.includes(repl.id));
+    assert.ok(reaches(catchNode, (n) => n.type === 'function' && /statusCode\s*=\s*ours \? 503 : 400/.test(n.func)), 'Catch must answer 400');
+    const precision = flow.find((n) => n.type === 'change' && n.rules.some((r) => r.p === 'precision'));
+    assert.ok(precision, 'a change node sets msg.precision');
+    assert.match(precision.rules[0].to, /req\.query\.precision/);
+  });
+});
+
+describe('editor files', function () {
+  const types = registeredTypes();
+  for (const [type] of types) {
+    const htmlPath = path.join(NODES_DIR, `${type}.html`);
+    const localePath = path.join(NODES_DIR, 'locales', 'en-US', `${type}.json`);
+    if (!fs.existsSync(htmlPath) || !fs.existsSync(localePath)) continue;
+    it(`${type}: every data-i18n key has an en-US message, and the help follows Node-RED's layout`, function () {
+      const html = fs.readFileSync(htmlPath, 'utf8');
+      const keys = new Set(catalogKeys(JSON.parse(fs.readFileSync(localePath, 'utf8'))));
+      const used = [];
+      for (const m of html.matchAll(/data-i18n="([^"]+)"/g)) {
+        for (const part of m[1].split(';')) used.push(part.replace(/^\[[^\]]+\]/, ''));
+      }
+      assert.ok(used.length > 0);
+      assert.deepStrictEqual(used.filter((key) => !keys.has(key)), []);
+      const help = html.match(new RegExp(`data-help-name="${type}">([\\s\\S]*?)</script>`));
+      assert.ok(help, 'help text missing');
+      // The first paragraph is the palette tooltip.
+      assert.match(help[1].trim(), /^<p>[^<]{20,}/);
+      assert.match(help[1], /<h3>References<\/h3>/);
+      if (!types.get(type).config) {
+        assert.match(help[1], /<h3>Inputs<\/h3>[\s\S]*<h3>Outputs<\/h3>[\s\S]*<h3>Details<\/h3>/);
+      } else {
+        assert.match(help[1], /<h3>Details<\/h3>/);
+      }
+    });
+  }
+
+  it('influxdb-replication: every sidebar and validation message the editor asks for exists', function () {
+    const html = fs.readFileSync(path.join(NODES_DIR, 'influxdb-replication.html'), 'utf8');
+    const catalog = JSON.parse(fs.readFileSync(path.join(NODES_DIR, 'locales', 'en-US', 'influxdb-replication.json'), 'utf8'));
+    const keys = new Set(catalogKeys(catalog));
+    const wanted = new Set();
+    for (const m of html.matchAll(/\bt\('([a-zA-Z.]*[a-zA-Z])'/g)) wanted.add(`influxdb-replication.sidebar.${m[1]}`);
+    for (const m of html.matchAll(/NS \+ 'errors\.([a-zA-Z]+)'/g)) wanted.add(`influxdb-replication.errors.${m[1]}`);
+    for (const m of html.matchAll(/'errors\.'\s*\+\s*\(byID \? '([a-zA-Z]+)' : '([a-zA-Z]+)'\)/g)) {
+      wanted.add(`influxdb-replication.errors.${m[1]}`);
+      wanted.add(`influxdb-replication.errors.${m[2]}`);
+    }
+    for (const m of html.matchAll(/wholeNumberAtLeast\([A-Z_0-9]+, '([a-zA-Z]+)'\)/g)) wanted.add(`influxdb-replication.errors.${m[1]}`);
+    for (const state of ['ok', 'retrying', 'blocked', 'paused', 'full']) wanted.add(`influxdb-replication.sidebar.state.${state}`);
+    assert.ok(wanted.size > 20, `only ${wanted.size} keys found: the patterns above no longer match the editor file`);
+    assert.deepStrictEqual([...wanted].filter((key) => !keys.has(key)), []);
+  });
+
+  it('influxdb-remote: every validation and Test connection message the editor asks for exists', function () {
+    const html = fs.readFileSync(path.join(NODES_DIR, 'influxdb-remote.html'), 'utf8');
+    const catalog = JSON.parse(fs.readFileSync(path.join(NODES_DIR, 'locales', 'en-US', 'influxdb-remote.json'), 'utf8'));
+    const keys = new Set(catalogKeys(catalog));
+    const wanted = new Set();
+    for (const m of html.matchAll(/NS \+ '([a-zA-Z.]+)'/g)) wanted.add(`influxdb-remote.${m[1]}`);
+    for (const m of html.matchAll(/'(influxdb-remote\.[a-zA-Z.]+)'/g)) wanted.add(m[1]);
+    assert.ok(wanted.size > 10, `only ${wanted.size} keys found`);
+    assert.deepStrictEqual([...wanted].filter((key) => !keys.has(key)), []);
+  });
+
+  it('every second-locale catalog has exactly the en-US keys', function () {
+    const localesDir = path.join(NODES_DIR, 'locales');
+    const others = fs.readdirSync(localesDir).filter((lang) => lang !== 'en-US');
+    for (const lang of others) {
+      for (const file of fs.readdirSync(path.join(localesDir, lang)).filter((f) => f.endsWith('.json'))) {
+        const english = path.join(localesDir, 'en-US', file);
+        if (!fs.existsSync(english)) continue;
+        const theirs = catalogKeys(JSON.parse(fs.readFileSync(path.join(localesDir, lang, file), 'utf8'))).sort();
+        const ours = catalogKeys(JSON.parse(fs.readFileSync(english, 'utf8'))).sort();
+        assert.deepStrictEqual(theirs, ours, `${lang}/${file}`);
+      }
+    }
+  });
+});
