@@ -52,8 +52,19 @@ describe('line-protocol: prepareLines', function () {
 
   it('appends the ingest timestamp to lines that have none', function () {
     const out = prepareLines('m v=1\nm,t=a s="x y" \nm v=2 5', { precision: 's', nowNs: NOW });
-    assert.deepStrictEqual(out.lines, [`m v=1 ${NOW}`, 'm v=2 5000000000']);
-    assert.deepStrictEqual(out.errors, [{ lineNumber: 2, reason: 'trailing whitespace at the end of the line' }]);
+    assert.deepStrictEqual(out.lines, [`m v=1 ${NOW}`, `m,t=a s="x y" ${NOW}`, 'm v=2 5000000000']);
+    assert.deepStrictEqual(out.errors, []);
+  });
+
+  it('accepts trailing spaces and tabs as InfluxDB does, and drops them', function () {
+    const out = prepareLines('m v=1 7 \nm v=2\t\t\nm s="a " 9  ', { precision: 'ns', nowNs: NOW });
+    assert.deepStrictEqual(out.lines, ['m v=1 7', `m v=2 ${NOW}`, 'm s="a " 9']);
+    assert.deepStrictEqual(out.errors, []);
+  });
+
+  it('still refuses doubled spaces inside a line', function () {
+    const out = prepareLines('m v=1  7', { precision: 'ns', nowNs: NOW });
+    assert.deepStrictEqual(out.errors, [{ lineNumber: 1, reason: 'more than one space before the timestamp' }]);
   });
 
   it('takes the ingest timestamp from the clock when nowNs is not given, the same for every line', function () {

@@ -37,7 +37,19 @@ function isSkippable(line: string): boolean {
   return true;
 }
 
-function addLine(line: string, lineNumber: number, ctx: Context, out: PreparedLines): void {
+/** InfluxDB accepts spaces and tabs at the end of a line; clients that add them must not be refused. */
+function withoutTrailingBlanks(line: string): string {
+  let end = line.length;
+  while (end > 0) {
+    const c = line.charCodeAt(end - 1);
+    if (c !== SPACE && c !== TAB) break;
+    end--;
+  }
+  return end === line.length ? line : line.slice(0, end);
+}
+
+function addLine(rawLine: string, lineNumber: number, ctx: Context, out: PreparedLines): void {
+  const line = withoutTrailingBlanks(rawLine);
   const first = line.charCodeAt(0);
   if ((first === SPACE || first === TAB || first === HASH || line.length === 0) && isSkippable(line)) {
     out.skipped++;

@@ -4,7 +4,8 @@
 // Go parser (models/points.go), because InfluxDB 2 refuses a whole write when one line fails to parse:
 // anything we let through must be accepted by the server. Where we are stricter than the server
 // (whitespace) the reason says so plainly. Checked against influxd 1.6.7: it also accepts leading,
-// trailing and doubled spaces, which we refuse; `_field`/`_measurement` tag keys, which InfluxDB 2
+// trailing and doubled spaces, which we refuse here (prepareLines strips trailing spaces and tabs before
+// scanning, so clients that add them are still served); `_field`/`_measurement` tag keys, which InfluxDB 2
 // refuses; and it refuses unsigned `123u` (InfluxDB 1.x ships with unsigned support off), which we accept
 // because InfluxDB 2 and the reference do.
 //
