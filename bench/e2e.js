@@ -1,0 +1,450 @@
+'use strict';
+// End-to-end benchmark: a real Node-RED process and a real VictoriaMetrics, each contender in turn, same
+// generator, same machine, same run. See bench/run.js for the table and docs/performance.md for how to read it.
+//
+// Contenders:
+//   replication     this package's influxdb-replication node (durable queue, done() after fdatasync)
+//   contrib-batch   node-red-contrib-influxdb 0.7 `influxdb batch` (influxdb-client WriteApi, flush per message)
+//   client-writeapi a custom node around influxdb-client's WriteApi (bench/nodes/influxdb-client-writer)
+// Scenarios: throughput (1 line, 100 lines, 500 kB messages; gzip on/off), outage (remote refused for 30 s at
+// 10,000 lines/s), restart (Node-RED SIGKILLed during an outage), backlog (replication only: a queue filled
+// while paused, then drained).
+const fs = require('fs');
+const path = require('path');
+const { request } = require('undici');
+const { sleep } = require('../test/harness/servers');
+const { startRemote } = require('./lib/remote');
+const { startBenchNodeRed } = require('./lib/node-red');
+const { createGenerator } = require('./lib/generator');
+const { watchMemory } = require('./lib/rss');
+const { linesForBytes, TYPICAL_LINE_BYTES } = require('./lib/lines');
+const flows = require('./lib/flows');
+const ceilings = require('./lib/ceilings');
+
+const SHAPES = [
+  { key: '1', label: '1 line', lines: 1 },
+  { key: '100', label: '100 lines', lines: 100 },
+  { key: '500k', label: '500 kB', lines: linesForBytes(500000) },
+];
+
+const CONTENDERS = {
+  replication: {
+    label: 'influxdb-replication',
+    measurement: 'bench_repl',
+    format: 'lines',
+    gzips: [true, false],
+    needsReplication: true,
+    flow: (url, o) => flows.replicationFlow(url, o),
+  },
+  'contrib-batch': {
+    label: 'contrib-influxdb batch',
+    measurement: 'bench_batch',
+    format: 'points',
+    // The node has no gzip setting: influxdb-client gzips bodies over 1 kB.
+    gzips: ['auto'],
+    flow: (url) => flows.contribBatchFlow(url),
+  },
+  'client-writeapi': {
+    label: 'influxdb-client WriteApi node',
+    measurement: 'bench_client',
+    format: 'lines',
+    gzips: [true, false],
+    flow: (url, o) => flows.clientWriterFlow(url, o),
+  },
+};
+
+const PROFILES = {
+  default: {
+    durationMs: 6000,
+    warmupMs: 1000,
+    concurrency: 8,
+    outageRate: 10000,
+    outageBeforeMs: 5000,
+    outageMs: 30000,
+    outageAfterMs: 5000,
+    restartOutageBeforeKillMs: 5000,
+    restartAfterMs: 5000,
+    quietMs: 20000,
+    backlogBytes: 256 * 1024 * 1024,
+    ceilingMs: 4000,
+  },
+  quick: {
+    durationMs: 2500,
+    warmupMs: 500,
+    concurrency: 8,
+    outageRate: 10000,
+    outageBeforeMs: 2000,
+    outageMs: 5000,
+    outageAfterMs: 2000,
+    restartOutageBeforeKillMs: 2000,
+    restartAfterMs: 2000,
+    quietMs: 8000,
+    backlogBytes: 32 * 1024 * 1024,
+    ceilingMs: 1500,
+  },
+};
+
+let runCounter = 0;
+function nextRun(prefix) {
+  runCounter++;
+  return `${prefix}-${process.pid}-${runCounter}`;
+}
+
+/**
+ * Runs the end-to-end benchmark. options: { quick, backlogBytes, contenders: [...keys], scenarios: [...],
+ * log: (text) => void }. Resolves with { profile, ceilings, rows, machine-independent notes }.
+ */
+async function runE2EBench(options = {}) {
+  const profile = { ...PROFILES[options.quick ? 'quick' : 'default'] };
+  if (options.backlogBytes) profile.backlogBytes = options.backlogBytes;
+  if (options.outageMs) profile.outageMs = options.outageMs;
+  const log = options.log || ((text) => process.stderr.write(text + '\n'));
+  const contenderKeys = options.contenders || Object.keys(CONTENDERS);
+  const scenarios = new Set(options.scenarios || ['throughput', 'outage', 'restart', 'backlog']);
+  // Big enough for the backlog and for a 30 s outage at 10,000 lines/s (~30 MB), whatever the profile.
+  profile.maxQueueSizeBytes = Math.max(2 * profile.backlogBytes, 256 * 1024 * 1024);
+
+  const remote = await startRemote();
+  const ctx = { remote, profile, log };
+  const result = { profile, ceilings: {}, rows: [] };
+  try {
+    log('ceilings: disk, remote, influxdb-client, Node-RED');
+    result.ceilings = await measureCeilings(ctx);
+    for (const key of contenderKeys) {
+      const contender = { key, ...CONTENDERS[key] };
+      if (!CONTENDERS[key]) throw new Error(`unknown contender ${key}; known: ${Object.keys(CONTENDERS).join(', ')}`);
+      if (scenarios.has('throughput')) {
+        for (const shape of SHAPES) {
+          for (const gzip of contender.gzips) {
+            log(`${key}: throughput, ${shape.label}, gzip ${gzip}`);
+            result.rows.push(await guarded(ctx, contender, `throughput ${shape.label}`, () => throughputRun(ctx, contender, shape, gzip)));
+          }
+        }
+      }
+      if (scenarios.has('outage')) {
+        log(`${key}: outage of ${profile.outageMs / 1000} s at ${profile.outageRate} lines/s`);
+        result.rows.push(await guarded(ctx, contender, 'outage', () => outageRun(ctx, contender)));
+      }
+      if (scenarios.has('restart')) {
+        log(`${key}: restart (SIGKILL) during an outage`);
+        result.rows.push(await guarded(ctx, contender, 'restart', () => restartRun(ctx, contender)));
+      }
+      if (scenarios.has('backlog') && key === 'replication') {
+        log(`${key}: backlog of ${Math.round(profile.backlogBytes / 1048576)} MB, then drain`);
+        result.rows.push(await guarded(ctx, contender, 'backlog', () => backlogRun(ctx, contender)));
+      }
+    }
+  } finally {
+    await remote.stop();
+  }
+  addRatios(result);
+  return result;
+}
+
+/** A scenario that fails becomes a row that says so, instead of ending the whole benchmark. */
+async function guarded(ctx, contender, scenario, fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    ctx.log(`  FAILED: ${err.message.split('\n')[0]}`);
+    return { contender: contender.key, label: contender.label, scenario, error: err.message.split('\n').slice(0, 3).join(' ') };
+  }
+}
+
+async function measureCeilings({ remote, profile }) {
+  const c = { remote: {}, influxdbClient: {}, nodeRed: {} };
+  c.disk = await ceilings.diskCeiling({ durationMs: profile.ceilingMs });
+  for (const gzip of [true, false]) {
+    const runs = [];
+    for (const concurrency of [1, 4]) {
+      runs.push(await ceilings.remoteCeiling(remote.url, { gzip, concurrency, durationMs: profile.ceilingMs, run: nextRun('raw') }));
+    }
+    const best = runs.reduce((a, b) => (b.linesPerSec > a.linesPerSec ? b : a));
+    c.remote[gzip ? 'gzip' : 'plain'] = { linesPerSec: best.linesPerSec, concurrency: best.concurrency, runs };
+    c.influxdbClient[gzip ? 'gzip' : 'plain'] = await ceilings.influxdbClientCeiling(remote.url, { gzip, durationMs: profile.ceilingMs, run: nextRun('icl') });
+  }
+  const { flows: counter, credentials } = flows.counterFlow();
+  const red = await startBenchNodeRed({ flows: counter, credentials });
+  try {
+    for (const shape of SHAPES) {
+      const warm = createGenerator({ url: red.url, measurement: 'bench_ceiling', run: 'warm', linesPerMessage: shape.lines, concurrency: profile.concurrency });
+      await warm.closedLoop(profile.warmupMs);
+      await warm.close();
+      const gen = createGenerator({ url: red.url, measurement: 'bench_ceiling', run: 'ceiling', linesPerMessage: shape.lines, concurrency: profile.concurrency });
+      const start = Date.now();
+      await gen.closedLoop(profile.durationMs);
+      const seconds = (Date.now() - start) / 1000;
+      const s = gen.stats();
+      await gen.close();
+      c.nodeRed[shape.key] = { linesPerSec: s.acked / seconds, messagesPerSec: s.acked / shape.lines / seconds, bytesPerSec: s.bytesAcked / seconds, refused: s.refused };
+    }
+  } finally {
+    await red.stop();
+  }
+  return c;
+}
+
+function startContender(ctx, contender, { remoteURL, gzip }) {
+  const { flows: f, credentials } = contender.flow(remoteURL, { gzip: gzip === 'auto' ? true : gzip, maxQueueSizeBytes: ctx.profile.maxQueueSizeBytes });
+  return startBenchNodeRed({ flows: f, credentials, needsReplication: !!contender.needsReplication });
+}
+
+function generatorFor(red, contender, run, linesPerMessage, concurrency) {
+  return createGenerator({ url: red.url, format: contender.format, measurement: contender.measurement, run, linesPerMessage, concurrency });
+}
+
+/** Sustained throughput with a closed-loop generator; arrivals counted in the remote while it runs. */
+async function throughputRun(ctx, contender, shape, gzip) {
+  const { remote, profile } = ctx;
+  const red = await startContender(ctx, contender, { remoteURL: remote.url, gzip });
+  try {
+    const warm = generatorFor(red, contender, nextRun('warm'), shape.lines, profile.concurrency);
+    await warm.closedLoop(profile.warmupMs);
+    await warm.close();
+    const run = nextRun('tp');
+    const gen = generatorFor(red, contender, run, shape.lines, profile.concurrency);
+    const memory = watchMemory(red.pid);
+    const start = Date.now();
+    let running = true;
+    const loop = gen.closedLoop(profile.durationMs).finally(() => {
+      running = false;
+    });
+    const samples = [];
+    while (running) {
+      await sleep(1000);
+      samples.push({ t: Date.now(), arrived: await remote.countLines(contender.measurement, run) });
+    }
+    await loop;
+    const end = Date.now();
+    const s = gen.stats();
+    await gen.close();
+    const drained = await remote.waitForLines(contender.measurement, run, s.offered, { quietMs: Math.min(profile.quietMs, 10000), timeoutMs: 120000 });
+    const mem = memory.stop();
+    const seconds = (end - start) / 1000;
+    return {
+      contender: contender.key,
+      label: contender.label,
+      scenario: `throughput ${shape.label}`,
+      shape: shape.key,
+      gzip,
+      acceptedLinesPerSec: s.acked / seconds,
+      acceptedBytesPerSec: s.bytesAcked / seconds,
+      arrivedLinesPerSec: arrivalRate(samples, start, end, drained),
+      sent: s.offered,
+      acked: s.acked,
+      refused: s.refused,
+      arrived: drained.count,
+      lost: Math.max(0, s.offered - drained.count),
+      peakRssMB: mem.peakMB,
+      rssGrowthMB: mem.growthMB,
+      lastError: errorText(gen),
+    };
+  } finally {
+    await red.stop();
+  }
+}
+
+/**
+ * Lines/s arriving while the generator ran, from the count samples after the first quarter of the run (the
+ * pipeline has filled by then). A run too short for two such samples falls back to everything / time to drain.
+ */
+function arrivalRate(samples, start, end, drained) {
+  const steady = samples.filter((x) => x.t >= start + (end - start) * 0.25 && x.t <= end + 500);
+  if (steady.length >= 2) {
+    const a = steady[0];
+    const b = steady[steady.length - 1];
+    if (b.t > a.t) return (b.arrived - a.arrived) / ((b.t - a.t) / 1000);
+  }
+  return drained.count / Math.max(0.001, (drained.doneAt - start) / 1000);
+}
+
+function errorText(gen) {
+  const err = gen.lastError();
+  return err ? String(err.message || err).slice(0, 200) : undefined;
+}
+
+/** Remote refused for outageMs at a steady 10,000 lines/s (100-line messages), then back. */
+async function outageRun(ctx, contender) {
+  const { remote, profile } = ctx;
+  const gzip = contender.gzips[0];
+  await remote.setReachable(true);
+  const red = await startContender(ctx, contender, { remoteURL: remote.proxyURL, gzip });
+  try {
+    const run = nextRun('out');
+    const gen = generatorFor(red, contender, run, 100, profile.concurrency);
+    const memory = watchMemory(red.pid);
+    const total = profile.outageBeforeMs + profile.outageMs + profile.outageAfterMs;
+    const loop = gen.openLoop(profile.outageRate, total);
+    await sleep(profile.outageBeforeMs);
+    await remote.setReachable(false);
+    await sleep(profile.outageMs);
+    const restoredAt = Date.now();
+    await remote.setReachable(true);
+    await loop;
+    const s = gen.stats();
+    await gen.close();
+    const drained = await remote.waitForLines(contender.measurement, run, s.offered, { quietMs: profile.quietMs, timeoutMs: 180000 });
+    const counted = await remote.countUniqueLines(contender.measurement, run);
+    const mem = memory.stop();
+    return {
+      contender: contender.key,
+      label: contender.label,
+      scenario: 'outage',
+      gzip,
+      sent: s.offered,
+      acked: s.acked,
+      refused: s.refused,
+      arrived: counted.unique,
+      duplicates: counted.samples - counted.unique,
+      lost: Math.max(0, s.offered - counted.unique),
+      recoverySec: drained.complete ? (drained.doneAt - restoredAt) / 1000 : null,
+      peakRssMB: mem.peakMB,
+      rssGrowthMB: mem.growthMB,
+      lastError: errorText(gen),
+    };
+  } finally {
+    await remote.setReachable(true);
+    await red.stop();
+  }
+}
+
+/**
+ * Node-RED SIGKILLed during an outage and started again (same user dir, so a durable queue survives), then
+ * the remote comes back. The generator is paused around the kill so that every line it counts as sent was
+ * answered by Node-RED: nothing is "in doubt".
+ */
+async function restartRun(ctx, contender) {
+  const { remote, profile } = ctx;
+  const gzip = contender.gzips[0];
+  await remote.setReachable(true);
+  const red = await startContender(ctx, contender, { remoteURL: remote.proxyURL, gzip });
+  try {
+    const run = nextRun('rst');
+    const gen = generatorFor(red, contender, run, 100, profile.concurrency);
+    const memory = watchMemory(red.pid);
+    await gen.openLoop(profile.outageRate, profile.outageBeforeMs);
+    await remote.setReachable(false);
+    await gen.openLoop(profile.outageRate, profile.restartOutageBeforeKillMs);
+    await red.kill('SIGKILL');
+    await red.restart();
+    memory.track(red.pid);
+    await gen.reset();
+    await gen.openLoop(profile.outageRate, profile.restartAfterMs);
+    const restoredAt = Date.now();
+    await remote.setReachable(true);
+    await gen.openLoop(profile.outageRate, profile.restartAfterMs);
+    const s = gen.stats();
+    await gen.close();
+    const drained = await remote.waitForLines(contender.measurement, run, s.offered, { quietMs: profile.quietMs, timeoutMs: 180000 });
+    const counted = await remote.countUniqueLines(contender.measurement, run);
+    const mem = memory.stop();
+    return {
+      contender: contender.key,
+      label: contender.label,
+      scenario: 'restart',
+      gzip,
+      sent: s.offered,
+      acked: s.acked,
+      refused: s.refused,
+      arrived: counted.unique,
+      duplicates: counted.samples - counted.unique,
+      lost: Math.max(0, s.offered - counted.unique),
+      recoverySec: drained.complete ? (drained.doneAt - restoredAt) / 1000 : null,
+      peakRssMB: mem.peakMB,
+      rssGrowthMB: mem.growthMB,
+      lastError: errorText(gen),
+    };
+  } finally {
+    await remote.setReachable(true);
+    await red.stop();
+  }
+}
+
+/** Replication only: fill the queue with 500 kB messages while the stream is paused, then resume and time the drain. */
+async function backlogRun(ctx, contender) {
+  const { remote, profile } = ctx;
+  const red = await startContender(ctx, contender, { remoteURL: remote.url, gzip: true });
+  try {
+    await control(red, 'pause');
+    const run = nextRun('blg');
+    const gen = generatorFor(red, contender, run, linesForBytes(500000), 4);
+    const memory = watchMemory(red.pid);
+    const fillStart = Date.now();
+    while (gen.stats().bytesAcked < profile.backlogBytes) {
+      await gen.closedLoop(500);
+      if (gen.stats().refused > 0) throw new Error(`filling the backlog: ${errorText(gen)}`);
+    }
+    const fillSeconds = (Date.now() - fillStart) / 1000;
+    const s = gen.stats();
+    await gen.close();
+    const queueBytes = folderBytes(path.join(red.userDir, 'influxdb-replication'));
+    const resumedAt = Date.now();
+    await control(red, 'resume');
+    const drained = await remote.waitForLines(contender.measurement, run, s.acked, { quietMs: profile.quietMs, timeoutMs: 900000 });
+    const mem = memory.stop();
+    const drainSeconds = (drained.doneAt - resumedAt) / 1000;
+    return {
+      contender: contender.key,
+      label: contender.label,
+      scenario: `backlog ${Math.round(profile.backlogBytes / 1048576)} MB`,
+      gzip: true,
+      acceptedLinesPerSec: s.acked / fillSeconds,
+      acceptedBytesPerSec: s.bytesAcked / fillSeconds,
+      arrivedLinesPerSec: drained.count / Math.max(0.001, drainSeconds),
+      drainComplete: drained.complete,
+      queueBytesOnDisk: queueBytes,
+      sent: s.offered,
+      acked: s.acked,
+      refused: s.refused,
+      arrived: drained.count,
+      lost: Math.max(0, s.acked - drained.count),
+      peakRssMB: mem.peakMB,
+      rssGrowthMB: mem.growthMB,
+    };
+  } finally {
+    await red.stop();
+  }
+}
+
+async function control(red, what) {
+  const res = await request(`${red.url}/control`, {
+    method: 'POST',
+    body: JSON.stringify({ control: what }),
+    headers: { 'content-type': 'application/json' },
+  });
+  const text = await res.body.text();
+  if (res.statusCode !== 204) throw new Error(`control ${what} answered ${res.statusCode}: ${text}`);
+}
+
+function folderBytes(dir) {
+  let total = 0;
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += folderBytes(p);
+    else if (e.isFile()) total += fs.statSync(p).size;
+  }
+  return total;
+}
+
+/** Each row's figures as shares of the ceilings measured in this run. */
+function addRatios(result) {
+  const c = result.ceilings;
+  for (const row of result.rows) {
+    if (row.error) continue;
+    const nr = row.shape && c.nodeRed[row.shape];
+    if (nr && row.arrivedLinesPerSec !== undefined) row.ofNodeRed = row.arrivedLinesPerSec / nr.linesPerSec;
+    const remote = c.remote[row.gzip === false ? 'plain' : 'gzip'];
+    if (remote && row.arrivedLinesPerSec !== undefined) row.ofRemote = row.arrivedLinesPerSec / remote.linesPerSec;
+    if (row.shape === '500k' || row.scenario.startsWith('backlog')) {
+      if (row.acceptedBytesPerSec !== undefined && c.disk) row.ofDisk = row.acceptedBytesPerSec / c.disk.bytesPerSec;
+    }
+  }
+}
+
+module.exports = { runE2EBench, CONTENDERS, SHAPES, PROFILES, TYPICAL_LINE_BYTES };

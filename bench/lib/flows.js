@@ -1,0 +1,88 @@
+'use strict';
+// The flows the benchmark deploys. Every contender sits in the same frame:
+//
+//   http in (POST /ingest) -> [contender] ...complete(contender) -> clear payload -> http response 204
+//                                         ...catch(contender)    -> clear payload -> http response 500
+//
+// so the generator's answer is the contender's own done()/done(err), and the Node-RED ceiling (bench-counter
+// in the contender's place) pays for exactly the same nodes.
+const TAB = 'bench-tab';
+const TOKEN = 'bench-token';
+const ORG = 'bench';
+const BUCKET = 'bench';
+
+function node(id, type, props, wires = []) {
+  return { id, type, z: TAB, x: 100, y: 100, wires, ...props };
+}
+
+function frame(targetId, targetNodes, extraNodes = []) {
+  // The answer carries no payload back (a 500 kB echo would cost both sides), only the error's text.
+  const clear = (id, next, to, tot) => node(id, 'change', { rules: [{ t: 'set', p: 'payload', pt: 'msg', to, tot }], action: '', property: '' }, [[next]]);
+  return [
+    { id: TAB, type: 'tab', label: 'bench' },
+    node('in-ingest', 'http in', { url: '/ingest', method: 'post', upload: false, swaggerDoc: '' }, [[targetId]]),
+    ...targetNodes,
+    ...extraNodes,
+    node('on-complete', 'complete', { scope: [targetId], uncaught: false }, [['clear-ok']]),
+    node('on-error', 'catch', { scope: [targetId], uncaught: false }, [['clear-err']]),
+    clear('clear-ok', 'resp-ok', '', 'str'),
+    clear('clear-err', 'resp-err', 'error.message', 'msg'),
+    node('resp-ok', 'http response', { statusCode: '204', headers: {} }),
+    node('resp-err', 'http response', { statusCode: '500', headers: {} }),
+  ];
+}
+
+/** Node-RED's own ceiling: the same frame around a node that only counts lines. */
+function counterFlow() {
+  return { flows: frame('target', [node('target', 'bench-counter', { name: 'ceiling' })]), credentials: {} };
+}
+
+/**
+ * This package. A second endpoint, POST /control with {"control": "pause"|"resume"|...}, moves the JSON
+ * body's `control` into msg.control (a change node, no function) so the runner can pause the writer.
+ */
+function replicationFlow(remoteURL, { gzip, maxQueueSizeBytes }) {
+  const target = node('target', 'influxdb-replication', {
+    name: 'bench',
+    remote: 'remote1',
+    remoteBucketName: BUCKET,
+    remoteBucketID: '',
+    precision: 'ms',
+    gzip,
+    maxQueueSizeBytes: String(maxQueueSizeBytes),
+    maxAgeSeconds: '0',
+    dropNonRetryableData: false,
+    onQueueFull: 'reject',
+    maxBatchBytes: '500000',
+  }, [[], []]);
+  const remote = { id: 'remote1', type: 'influxdb-remote', name: 'vm', remoteURL, remoteOrgID: ORG, writeAPI: 'v2', allowInsecureTLS: false };
+  const control = [
+    node('in-control', 'http in', { url: '/control', method: 'post', upload: false, swaggerDoc: '' }, [['to-control']]),
+    node('to-control', 'change', { rules: [{ t: 'move', p: 'payload.control', pt: 'msg', to: 'control', tot: 'msg' }], action: '', property: '' }, [['target']]),
+  ];
+  return { flows: [...frame('target', [target], control), remote], credentials: { remote1: { remoteAPIToken: TOKEN } } };
+}
+
+/** node-red-contrib-influxdb 0.7 `influxdb batch` on its InfluxDB 2.0 config (influxdb-client WriteApi, flush per message). */
+function contribBatchFlow(remoteURL) {
+  const config = { id: 'influx1', type: 'influxdb', name: 'vm', influxdbVersion: '2.0', url: remoteURL, timeout: '10', rejectUnauthorized: false };
+  const target = node('target', 'influxdb batch', { name: 'bench', influxdb: 'influx1', precisionV18FluxV20: 'ms', org: ORG, bucket: BUCKET });
+  return { flows: [...frame('target', [target]), config], credentials: { influx1: { token: TOKEN } } };
+}
+
+/** A custom node around influxdb-client's WriteApi (bench/nodes/influxdb-client-writer). */
+function clientWriterFlow(remoteURL, { gzip }) {
+  const target = node('target', 'influxdb-client-writer', {
+    name: 'bench',
+    url: remoteURL,
+    org: ORG,
+    bucket: BUCKET,
+    precision: 'ms',
+    gzip,
+    batchSize: 1000,
+    flushInterval: 1000,
+  });
+  return { flows: frame('target', [target]), credentials: { target: { token: TOKEN } } };
+}
+
+module.exports = { counterFlow, replicationFlow, contribBatchFlow, clientWriterFlow, TOKEN, ORG, BUCKET };
