@@ -218,7 +218,7 @@ export class Downsampler {
       const fields: Array<[string, FieldValue]> = [...series.numericFields].map((name) => [name, { type: 'integer', value: 0n }]);
       for (let start = from; start + every <= boundary; start += every) {
         if (this.store.has(start, series.key)) continue;
-        const line = this.format({ measurement: series.measurement, tags: series.tags, fields, timestamp: this.timestampOf(start) });
+        const line = this.format({ measurement: series.measurement, tags: series.tags as Array<[string, string]>, fields, timestamp: this.timestampOf(start) });
         if (line !== null) linesAt(start).push(line);
         series.lastEmittedStart = start;
       }
@@ -232,7 +232,8 @@ export class Downsampler {
       if (value !== null) fields.push([name, value]);
     }
     if (fields.length === 0) return null;
-    return this.format({ measurement: window.series.measurement, tags: window.series.tags, fields, timestamp: this.timestampOf(window.start) });
+    // formatPoint only reads the tags; the cast drops the readonly marker the store keeps them under.
+    return this.format({ measurement: window.series.measurement, tags: window.series.tags as Array<[string, string]>, fields, timestamp: this.timestampOf(window.start) });
   }
 
   private format(point: ParsedPoint): string | null {

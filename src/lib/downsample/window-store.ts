@@ -6,7 +6,7 @@ import type { Accumulator } from './aggregates';
 export interface SeriesIdentity {
   measurement: string;
   /** Sorted by key. */
-  tags: Array<[string, string]>;
+  tags: ReadonlyArray<[string, string]>;
 }
 
 export interface SeriesInfo extends SeriesIdentity {
@@ -30,11 +30,15 @@ export class SeriesLimitError extends Error {
   override name = 'SeriesLimitError';
 }
 
-/** Sorts a tag list by key (a copy), the canonical order InfluxDB itself uses. */
-export function sortTags(tags: ReadonlyArray<[string, string]>): Array<[string, string]> {
-  const copy = tags.slice();
-  if (copy.length > 1) copy.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return copy;
+/**
+ * Tags sorted by key, the canonical order InfluxDB itself uses. Most writers already sort them, so a sorted
+ * list is returned as is (no copy on the hot path); callers never modify the result.
+ */
+export function sortTags(tags: ReadonlyArray<[string, string]>): ReadonlyArray<[string, string]> {
+  let sorted = true;
+  for (let i = 1; i < tags.length && sorted; i++) sorted = tags[i - 1][0] <= tags[i][0];
+  if (sorted) return tags;
+  return tags.slice().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 /** A newline cannot occur in a measurement, tag key or tag value of a line, so it separates the parts unambiguously. */
