@@ -45,6 +45,7 @@ export = function (RED: NodeAPI) {
     if (settings.remoteID && !remote) problems.push(`remote ${settings.remoteID} is not deployed`);
     if (remote && remote.problems.length > 0) problems.push(`remote "${remote.name || remote.id}": ${remote.problems.join('; ')}`);
 
+    const tuning = (RED.settings as unknown as { influxdbReplication?: Pick<StreamConfig, 'writer' | 'expireIntervalMs'> }).influxdbReplication;
     let stream: ReplicationStream | null = null;
     let opening: Promise<ReplicationStream | null> = Promise.resolve(null);
     let configError: string | null = null;
@@ -90,7 +91,9 @@ export = function (RED: NodeAPI) {
           maxBatchBytes: settings.maxBatchBytes,
           gzip: settings.gzip,
           queueDir,
-          writer: (RED.settings as unknown as { influxdbReplication?: { writer?: StreamConfig['writer'] } }).influxdbReplication?.writer,
+          // Tuning for tests and unusual remotes; not in the editor.
+          writer: tuning?.writer,
+          expireIntervalMs: tuning?.expireIntervalMs,
         };
         opening = ReplicationStream.open(streamConfig, client).then(
           (opened) => {
