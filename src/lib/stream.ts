@@ -235,6 +235,9 @@ export class ReplicationStream extends EventEmitter {
   }
 
   private reportQueueDrop(dropped: DroppedRecords): void {
+    // Under 'reject' the refused append is counted by the queue, but the flow already has those lines: its message
+    // goes to the Catch node, so they are not also emitted as dropped.
+    if (dropped.reason === 'queue-full' && this.config.onQueueFull === 'reject') return void this.emit('change');
     const lines = dropped.data ? dropped.data.flatMap((record) => record.split('\n')) : [];
     this.emit('dropped', {
       reason: dropped.reason,
