@@ -1,0 +1,176 @@
+'use strict';
+// The crash-safety scenario, shared by the CI test (20 kills, short) and scripts/soak.js (long):
+//   load generator -> Node-RED gateway flow -> fault proxy -> recording relay -> VictoriaMetrics
+// Node-RED is killed with SIGKILL at random moments, again and again, while the remote is up, down (proxy
+// refuses) and flapping (proxy switches between pass, reset, blackhole and refuse). After the last restart
+// and drain the result says what was sent, acknowledged, arrived, duplicated and lost.
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { startVictoriaMetrics, waitFor, sleep } = require('../../harness/servers');
+const { startFaultProxy } = require('../../harness/fault-proxy');
+const { startNodeRed } = require('../../harness/node-red');
+const { LoadGenerator } = require('./load-generator');
+const { startRecordingRelay } = require('./recording-relay');
+const { startRssSampler } = require('./rss');
+const { createRandom } = require('./random');
+const { gatewayFlow, fastWriterSettings, replicationRows } = require('./gateway-flow');
+
+const STREAM = 'crash';
+const MEASUREMENT = 'crash';
+const FLAP_MODES = ['pass', 'pass', 'reset', 'blackhole', 'refuse', 'close'];
+
+/**
+ * options:
+ *   seed, kills (default 20), killAfterMs [min, max] (default [300, 1000]), durationMs (soak: kill until then)
+ *   linesPerRequest (20), concurrency (1: the order check needs one request in flight), maxBatchBytes (4000)
+ *   flapEveryMs [min, max] (default [100, 400]), drainTimeoutMs (120000), log (function)
+ * Resolves with the figures; the caller asserts. Everything it started is stopped, even on failure.
+ */
+async function runCrashScenario(options = {}) {
+  const {
+    seed = 1,
+    kills = 20,
+    killAfterMs = [300, 1000],
+    durationMs = 0,
+    linesPerRequest = 20,
+    concurrency = 1,
+    maxBatchBytes = 4000,
+    flapEveryMs = [100, 400],
+    drainTimeoutMs = 120000,
+    log = () => {},
+  } = options;
+  const random = createRandom(seed);
+  const queueRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-queue-'));
+  let vm;
+  let relay;
+  let proxy;
+  let red;
+  let load;
+  let rss;
+  let flapping = false;
+  let flapper = Promise.resolve();
+  let modeChanges = 0;
+  try {
+    vm = await startVictoriaMetrics();
+    relay = await startRecordingRelay(vm.url);
+    proxy = await startFaultProxy(relay.port);
+    const { flows, credentials } = gatewayFlow({
+      remotes: [{ id: 'vm', url: proxy.url, token: 'crash-token' }],
+      streams: [{ id: STREAM, remote: 'vm', maxBatchBytes, gzip: true }],
+    });
+    red = await startNodeRed({ flows, credentials, settings: fastWriterSettings(queueRoot), requirePackage: true });
+    rss = startRssSampler(() => red.pid);
+    load = new LoadGenerator({ url: () => `${red.url}/ingest/${STREAM}`, measurement: MEASUREMENT, linesPerRequest, concurrency }).start();
+
+    const setMode = async (mode) => {
+      if (proxy.mode() === mode) return;
+      modeChanges++;
+      await proxy.setMode(mode);
+    };
+    const startFlapping = () => {
+      flapping = true;
+      flapper = (async () => {
+        while (flapping) {
+          await setMode(random.pick(FLAP_MODES));
+          await sleep(random.int(flapEveryMs[0], flapEveryMs[1]));
+        }
+      })();
+    };
+    const stopFlapping = async () => {
+      flapping = false;
+      await flapper;
+    };
+
+    const phases = ['up', 'down', 'flapping'];
+    const killsByPhase = { up: 0, down: 0, flapping: 0 };
+    const started = Date.now();
+    let killed = 0;
+    for (;;) {
+      if (durationMs > 0 ? Date.now() - started >= durationMs : killed >= kills) break;
+      // Phases in thirds of the run: the same number of kills (or time) with the remote up, down, flapping.
+      const progress = durationMs > 0 ? (Date.now() - started) / durationMs : killed / kills;
+      const phase = phases[Math.min(2, Math.floor(progress * 3))];
+      if (phase === 'flapping' && !flapping) startFlapping();
+      if (phase !== 'flapping') await setMode(phase === 'up' ? 'pass' : 'refuse');
+      await sleep(random.int(killAfterMs[0], killAfterMs[1]));
+      await red.kill('SIGKILL');
+      killed++;
+      killsByPhase[phase]++;
+      log(`kill ${killed} (${phase}): ${load.counts.linesAcknowledged} lines acknowledged so far`);
+      await red.restart();
+    }
+    await stopFlapping();
+    await setMode('pass');
+    // A little more load on the last process, then drain.
+    await sleep(500);
+    const sent = await load.stop();
+    let rows;
+    await waitFor(
+      async () => {
+        rows = await replicationRows(red);
+        const row = rows[STREAM];
+        return row && row.remainingLinesToBeSynced === 0 && row.state === 'ok';
+      },
+      { timeoutMs: drainTimeoutMs, intervalMs: 200, message: 'the queue to drain after the last restart' },
+    );
+    const row = rows[STREAM];
+    rss.stop();
+
+    // What arrived in the real server, by distinct timestamp.
+    const series = await vm.exportSamples(`${MEASUREMENT}_v`);
+    const stored = new Set();
+    let storedSamples = 0;
+    for (const s of series) {
+      storedSamples += s.timestamps.length;
+      for (const ts of s.timestamps) stored.add(ts);
+    }
+    const missing = [];
+    let acknowledgedLines = 0;
+    for (const ms of load.acknowledgedTimestamps()) {
+      acknowledgedLines++;
+      if (!stored.has(ms) && missing.length < 20) missing.push(ms);
+    }
+    let missingCount = 0;
+    if (missing.length) for (const ms of load.acknowledgedTimestamps()) if (!stored.has(ms)) missingCount++;
+    const relayStats = relay.stats();
+    // In flight at a kill or a cut connection: at most one batch (maxBatchBytes of lines, or one record when
+    // a single record is bigger), per event. One line of this load is at least 40 bytes.
+    const lineBytesMin = 40;
+    const batchLinesMax = Math.ceil(maxBatchBytes / lineBytesMin) + linesPerRequest;
+    const duplicateBound = (killed + modeChanges + 1) * batchLinesMax;
+    return {
+      seed,
+      kills: killed,
+      killsByPhase,
+      modeChanges,
+      sent,
+      acknowledgedLines,
+      arrivedDistinct: stored.size,
+      storedSamples,
+      missingCount,
+      missingExamples: missing,
+      duplicates: relayStats.duplicates,
+      duplicateBound,
+      outOfOrder: relayStats.outOfOrder,
+      firstOutOfOrder: relayStats.firstOutOfOrder,
+      relay: relayStats,
+      row,
+      peakRssBytes: rss.peak(),
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    flapping = false;
+    await flapper.catch(() => {});
+    if (rss) rss.stop();
+    if (load) await load.close();
+    if (red) await red.stop();
+    if (proxy) await proxy.stop();
+    if (relay) await relay.stop();
+    if (vm) await vm.stop();
+    fs.rmSync(queueRoot, { recursive: true, force: true });
+  }
+}
+
+module.exports = { runCrashScenario };
