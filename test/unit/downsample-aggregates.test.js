@@ -78,6 +78,25 @@ describe('downsample aggregates (values computed by hand)', function () {
     assert.deepStrictEqual(run('median', 'integer', [[int(7), 1]]), float(7));
   });
 
+  it('median keeps at most MEDIAN_EXACT_LIMIT values however many points arrive, and stays close', function () {
+    const { MEDIAN_EXACT_LIMIT } = require('../../nodes/lib/downsample/aggregates');
+    const acc = createAccumulator('median', 'float');
+    const n = MEDIAN_EXACT_LIMIT * 25;
+    // A shuffled 0..n-1: the true median is (n - 1) / 2.
+    const values = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = (i * 7919) % (i + 1);
+      [values[i], values[j]] = [values[j], values[i]];
+    }
+    values.forEach((v, i) => acc.add(float(v), BigInt(i)));
+    const saved = acc.save();
+    assert.strictEqual(saved.values.length, MEDIAN_EXACT_LIMIT);
+    assert.strictEqual(saved.n, n);
+    const median = acc.result().value;
+    // A uniform sample of 4096 values puts the median within a few percent of the range.
+    assert.ok(Math.abs(median - (n - 1) / 2) < n * 0.05, `median ${median} far from ${(n - 1) / 2}`);
+  });
+
   it('no values: no result (except count 0)', function () {
     for (const fn of NUMERIC_FNS) {
       const result = createAccumulator(fn, 'float').result();

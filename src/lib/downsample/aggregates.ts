@@ -1,6 +1,6 @@
 // The aggregate functions of aggregateWindow as small incremental accumulators: each keeps O(1) state per
-// series, field and window (median excepted: an exact median needs the window's values), so memory grows
-// with the number of open series x fields, not with the number of points.
+// series, field and window (median keeps at most MEDIAN_EXACT_LIMIT values), so memory grows with the number
+// of open series x fields, not with the number of points.
 import type { FieldValue } from '../line-protocol/types';
 
 export const NUMERIC_FNS = ['mean', 'min', 'max', 'sum', 'count', 'first', 'last', 'median'] as const;
@@ -246,17 +246,27 @@ class PositionAccumulator extends BaseAccumulator {
 }
 
 /**
- * Exact median (Flux's method "exact_mean": the mean of the two middle values for an even count), always a float.
- * It keeps the window's values, the one aggregate whose memory grows with the points per window.
+ * Median (Flux's method "exact_mean": the mean of the two middle values for an even count), always a float.
+ * Exact for windows of up to MEDIAN_EXACT_LIMIT points per series and field; past that it keeps a uniform random
+ * sample of that many values (reservoir sampling), so memory stays bounded by series x fields, not by points.
  */
+export const MEDIAN_EXACT_LIMIT = 4096;
+
 class MedianAccumulator extends BaseAccumulator {
   private values: number[] = [];
-  constructor(type: ValueType) {
+  constructor(type: ValueType, private readonly random: () => number = Math.random) {
     super('median', type);
   }
   add(value: FieldValue): void {
     this.count += 1;
-    this.values.push(Number(value.value));
+    const v = Number(value.value);
+    if (this.values.length < MEDIAN_EXACT_LIMIT) {
+      this.values.push(v);
+      return;
+    }
+    // Algorithm R: the n-th value replaces a kept one with probability limit / n.
+    const slot = Math.floor(this.random() * this.count);
+    if (slot < MEDIAN_EXACT_LIMIT) this.values[slot] = v;
   }
   result(): FieldValue | null {
     if (this.values.length === 0) return null;
@@ -272,8 +282,8 @@ class MedianAccumulator extends BaseAccumulator {
     if (!Array.isArray(state.values) || state.values.some((v) => typeof v !== 'number')) {
       throw new TypeError('median state has no list of values');
     }
-    this.values = state.values.slice();
-    this.count = this.values.length;
+    this.values = state.values.slice(0, MEDIAN_EXACT_LIMIT);
+    this.count = Math.max(this.values.length, state.n);
   }
 }
 
