@@ -1,0 +1,319 @@
+'use strict';
+// Issue #7's browser test: what a Node-RED user sees. One real Node-RED (this package linked into its user dir),
+// one headless Debian chromium driven by playwright-core, real InfluxDB 1.6.7 and VictoriaMetrics for
+// "Test connection". The `it`s run in order and share the editor: palette, import and deploy of every example
+// through Menu > Import > Examples, each edit dialog's validation, Test connection, and the Replication sidebar.
+// Screenshots go to test-artifacts/ (git-ignored).
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const zlib = require('zlib');
+const { request } = require('undici');
+const { chromium } = require('playwright-core');
+const { startInfluxDB, startVictoriaMetrics, waitFor, sleep } = require('../harness/servers');
+const { startNodeRed } = require('../harness/node-red');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const EXAMPLES_DIR = path.join(ROOT, 'examples');
+const PACKAGE_NAME = require(path.join(ROOT, 'package.json')).name;
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+// Flags from /work/shared/notes/test-environment.md: no sandbox in containers, nothing that calls home.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const UI_TIMEOUT_MS = 15000;
+
+const EXAMPLES = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort();
+const exampleNodes = (file) => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
+const first = (file, type) => exampleNodes(file).find((n) => n.type === type);
+
+describe('editor in a real browser (Node-RED + chromium)', function () {
+  this.timeout(60000);
+
+  let influx;
+  let vm;
+  let red;
+  let context;
+  let page;
+  let browserDir;
+  let queueDir;
+  const pageErrors = [];
+
+  before(async function () {
+    this.timeout(90000);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    browserDir = fs.mkdtempSync(path.join(os.tmpdir(), 'editor-test-browser-'));
+    queueDir = fs.mkdtempSync(path.join(os.tmpdir(), 'editor-test-queues-'));
+    [influx, vm] = await Promise.all([
+      startInfluxDB({ auth: true }),
+      startVictoriaMetrics({ username: 'vm-user', password: 'vm-password' }),
+    ]);
+    await influx.createDatabase('edge');
+    red = await startNodeRed({ settings: { influxdbReplication: { queueDir } } });
+    context = await chromium.launchPersistentContext(browserDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1600, height: 1000 },
+    });
+    page = context.pages()[0] || (await context.newPage());
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(red.url);
+    // The palette shows 5-7 s after a cold load.
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="influxdb-replication"]', { timeout: 45000 });
+  });
+
+  after(async function () {
+    this.timeout(30000);
+    if (context) await context.close().catch(() => {});
+    if (red) await red.stop().catch(() => {});
+    await Promise.all([influx && influx.stop(), vm && vm.stop()].filter(Boolean)).catch(() => {});
+    for (const dir of [browserDir, queueDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest.state === 'failed' && page) {
+      await shot(`failed-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
+    }
+  });
+
+  async function shot(name) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `editor-${name}.png`) });
+  }
+
+  /** Shows the node's tab, then double-clicks the node on the canvas: the way a user opens its dialog. */
+  async function openNodeDialog(nodeId) {
+    await page.evaluate((id) => {
+      const node = RED.nodes.node(id);
+      RED.workspaces.show(node.z);
+      RED.view.reveal(id);
+    }, nodeId);
+    await page.locator(`g.red-ui-flow-node-group[id="${nodeId}"] rect.red-ui-flow-node`).dblclick();
+    await page.waitForSelector('#node-dialog-ok', { state: 'visible' });
+  }
+
+  async function closeDialog(button = '#node-dialog-cancel') {
+    await page.locator(button).last().click();
+    await page.waitForFunction(() => !document.querySelector('.red-ui-editor .red-ui-tray'), null, { timeout: UI_TIMEOUT_MS });
+  }
+
+  /** Replaces an input's value the way typing does (validation runs on change/keyup). */
+  async function fill(selector, value) {
+    const input = page.locator(selector);
+    await input.fill(value);
+    await input.dispatchEvent('change');
+  }
+
+  it('shows the package in the palette, with help as the tooltip, and registers the remote config node', async function () {
+    for (const type of ['influxdb-replication', 'influxdb-downsample']) {
+      assert.strictEqual(await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count(), 1, `${type} not in the palette`);
+    }
+    // Config nodes never appear in the palette; the editor knows the type and files it under "config".
+    assert.strictEqual(await page.evaluate(() => RED.nodes.getType('influxdb-remote') && RED.nodes.getType('influxdb-remote').category), 'config');
+    // The palette tooltip is the help's first paragraph.
+    await page.locator('.red-ui-palette-node[data-palette-type="influxdb-replication"]').hover();
+    const tooltip = page.locator('.red-ui-popover').filter({ hasText: 'durable queue' });
+    await tooltip.waitFor({ state: 'visible' });
+    await shot('01-palette');
+    await page.mouse.move(800, 500);
+  });
+
+  for (const [index, file] of EXAMPLES.entries()) {
+    it(`imports example ${file} through Menu > Import > Examples and deploys it without errors`, async function () {
+      const label = file.replace(/\.json$/, '');
+      const expected = exampleNodes(file);
+      const tabId = expected.find((n) => n.type === 'tab').id;
+
+      await page.locator('#red-ui-header-button-sidemenu').click();
+      await page.locator('#menu-item-import').click();
+      await page.locator('a[href="#red-ui-clipboard-dialog-import-tab-examples"]').click();
+      const examples = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+      const pkgFolder = examples.locator('.red-ui-treeList-label', { hasText: PACKAGE_NAME }).first();
+      await pkgFolder.waitFor({ state: 'visible' });
+      const entry = examples.locator('.red-ui-treeList-label', { hasText: label });
+      if (!(await entry.isVisible())) await pkgFolder.click();
+      await entry.click();
+      await page.locator('#red-ui-clipboard-dialog-ok').click();
+      await page.waitForFunction((id) => !!RED.nodes.workspace(id), tabId);
+      // An imported flow sticks to the mouse until it is dropped.
+      await page.mouse.click(900, 500);
+
+      const check = await page.evaluate((ids) => {
+        const missing = [];
+        const invalid = [];
+        for (const id of ids) {
+          const n = RED.nodes.node(id) || RED.nodes.workspace(id);
+          if (!n) missing.push(id);
+          else if (n.valid === false) invalid.push(`${n.type} ${id}: ${(n.validationErrors || []).join(', ')}`);
+        }
+        const unknown = [];
+        RED.nodes.eachNode((n) => {
+          if (n.type === 'unknown') unknown.push(n.name || n.id);
+        });
+        return { missing, invalid, unknown };
+      }, expected.map((n) => n.id));
+      assert.deepStrictEqual(check, { missing: [], invalid: [], unknown: [] });
+
+      const logBefore = red.logs().length;
+      await page.locator('#red-ui-header-button-deploy').click();
+      await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: UI_TIMEOUT_MS });
+      // No "confirm deploy" dialog (it appears for invalid or unknown nodes).
+      assert.strictEqual(await page.locator('.red-ui-deploy-dialog-confirm-list').count(), 0);
+      await shot(`02-example-${index + 1}`);
+      const deployed = await red.getFlows();
+      const deployedIds = new Set((Array.isArray(deployed) ? deployed : deployed.flows).map((n) => n.id));
+      assert.deepStrictEqual(expected.filter((n) => !deployedIds.has(n.id)).map((n) => n.id), []);
+      // Give the streams a moment to open their queues, then look for errors logged by this deploy.
+      await sleep(1000);
+      const errors = red.logs().slice(logBefore).split('\n').filter((line) => /\[error\]/.test(line));
+      assert.deepStrictEqual(errors, []);
+    });
+  }
+
+  it('example 2 answers like InfluxDB: 204 for gzip and plain writes once queued, 400 for a bad line', async function () {
+    const v2 = await request(`${red.url}/api/v2/write?org=o&bucket=b&precision=s`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'content-encoding': 'gzip' },
+      body: zlib.gzipSync('gw,src=telegraf v=1 1700000000\ngw,src=telegraf v=2 1700000001\n'),
+    });
+    await v2.body.text();
+    assert.strictEqual(v2.statusCode, 204);
+    const v1 = await request(`${red.url}/write?db=x&precision=n`, { method: 'POST', body: 'gw,src=v1 v=3 1700000002000000000' });
+    await v1.body.text();
+    assert.strictEqual(v1.statusCode, 204);
+    const bad = await request(`${red.url}/api/v2/write?org=o&bucket=b`, { method: 'POST', body: 'gw,src=bad v=\ngw,src=good v=4' });
+    const answer = JSON.parse(await bad.body.text());
+    assert.strictEqual(bad.statusCode, 400);
+    assert.strictEqual(answer.code, 'invalid');
+    assert.match(answer.message, /line 1/);
+  });
+
+  it('influxdb-replication dialog: a queue size under the minimum and a missing bucket are marked', async function () {
+    const repl = first(EXAMPLES[0], 'influxdb-replication');
+    await openNodeDialog(repl.id);
+    await fill('#node-input-maxQueueSizeBytes', '1000');
+    await page.waitForSelector('#node-input-maxQueueSizeBytes.input-error');
+    assert.strictEqual((await page.locator('#node-input-maxQueueSizeBytes-hint').textContent()).trim(), '= 1.0 kB');
+    await fill('#node-input-remoteBucketName', '');
+    await page.waitForSelector('#node-input-remoteBucketName.input-error');
+    await fill('#node-input-maxAgeSeconds', '-5');
+    await page.waitForSelector('#node-input-maxAgeSeconds.input-error');
+    await fill('#node-input-maxQueueSizeBytes', '67108860');
+    await page.waitForSelector('#node-input-maxQueueSizeBytes:not(.input-error)');
+    await shot('03-replication-dialog-invalid');
+    await closeDialog();
+  });
+
+  it('influxdb-remote dialog: a non-http URL, a missing org and a missing token are marked', async function () {
+    const remote = first(EXAMPLES[3], 'influxdb-remote'); // the Cloud remote (v2)
+    await page.evaluate((id) => RED.editor.editConfig('', 'influxdb-remote', id), remote.id);
+    await page.waitForSelector('#node-config-input-remoteURL', { state: 'visible' });
+    await fill('#node-config-input-remoteURL', 'ftp://influx.example.com');
+    await page.waitForSelector('#node-config-input-remoteURL.input-error');
+    await fill('#node-config-input-remoteOrgID', '');
+    await page.waitForSelector('#node-config-input-remoteOrgID.input-error');
+    await fill('#node-config-input-remoteAPIToken', '');
+    await page.waitForSelector('#node-config-input-remoteAPIToken.input-error');
+    assert.match(await page.locator('#node-config-influxdb-remote-credential-problem').textContent(), /API token is required/);
+    // The token is a password field: never shown in clear.
+    assert.strictEqual(await page.locator('#node-config-input-remoteAPIToken').getAttribute('type'), 'password');
+    await shot('04-remote-dialog-invalid');
+    await closeDialog('#node-config-dialog-cancel');
+  });
+
+  it('influxdb-downsample dialog: a window that is not a duration is marked', async function () {
+    const down = first(EXAMPLES[2], 'influxdb-downsample');
+    await openNodeDialog(down.id);
+    await fill('#node-input-every', 'ten minutes');
+    await page.waitForSelector('#node-input-every.input-error');
+    await shot('05-downsample-dialog-invalid');
+    await closeDialog();
+  });
+
+  it('Test connection reports success, a wrong password and a wrong token against real servers', async function () {
+    const remote = first(EXAMPLES[0], 'influxdb-remote');
+    await page.evaluate((id) => RED.editor.editConfig('', 'influxdb-remote', id), remote.id);
+    await page.waitForSelector('#node-config-input-remoteURL', { state: 'visible' });
+    const result = page.locator('#node-config-influxdb-remote-test-result');
+    async function test() {
+      await page.locator('#node-config-influxdb-remote-test').click();
+      await page.waitForFunction(() => {
+        const el = document.getElementById('node-config-influxdb-remote-test-result');
+        return el && (el.classList.contains('influxdb-remote-ok') || el.classList.contains('influxdb-remote-failed'));
+      });
+      return { ok: await result.evaluate((el) => el.classList.contains('influxdb-remote-ok')), text: await result.textContent() };
+    }
+
+    // InfluxDB 1.6.7 with authentication, v1 write API.
+    await fill('#node-config-input-remoteURL', influx.url);
+    await page.selectOption('#node-config-input-writeAPI', 'v1');
+    await fill('#node-config-input-username', influx.adminUser);
+    await fill('#node-config-input-password', influx.adminPassword);
+    await fill('#node-config-influxdb-remote-test-bucket', 'edge');
+    let outcome = await test();
+    assert.ok(outcome.ok, outcome.text);
+    assert.match(outcome.text, /OK: .*"edge"/);
+    await shot('06-test-connection-ok');
+
+    await fill('#node-config-input-password', 'not-the-password');
+    outcome = await test();
+    assert.ok(!outcome.ok, outcome.text);
+    assert.match(outcome.text, /authentication failed \(HTTP 401\).*user name and password/);
+    assert.ok(!outcome.text.includes('not-the-password'));
+
+    // VictoriaMetrics takes only Basic auth: any API token is refused with 401, as a wrong token would be.
+    await page.selectOption('#node-config-input-writeAPI', 'v2');
+    await fill('#node-config-input-remoteURL', vm.url);
+    await fill('#node-config-input-remoteOrgID', 'my-org');
+    await fill('#node-config-input-remoteAPIToken', 'wrong-token');
+    await fill('#node-config-influxdb-remote-test-bucket', 'edge');
+    outcome = await test();
+    assert.ok(!outcome.ok, outcome.text);
+    assert.match(outcome.text, /authentication failed \(HTTP 401\).*API token/);
+    assert.ok(!outcome.text.includes('wrong-token'));
+    await shot('07-test-connection-wrong-token');
+    await closeDialog('#node-config-dialog-cancel');
+  });
+
+  it('the Replication sidebar lists the streams and shows the queue size grow after data is sent', async function () {
+    await page.evaluate(() => RED.sidebar.show('influxdb-replication'));
+    const repl = first(EXAMPLES[0], 'influxdb-replication');
+    const inject = first(EXAMPLES[0], 'inject');
+    const card = page.locator(`.influxdb-replication-card[data-stream-id="${repl.id}"]`);
+    await card.waitFor({ state: 'visible' });
+    // Every replication node of the five examples is listed.
+    const streamIds = EXAMPLES.flatMap((f) => exampleNodes(f).filter((n) => n.type === 'influxdb-replication').map((n) => n.id));
+    for (const id of streamIds) assert.strictEqual(await page.locator(`.influxdb-replication-card[data-stream-id="${id}"]`).count(), 1, id);
+    assert.match(await card.locator('[data-field="remote"] .influxdb-replication-value').textContent(), /local InfluxDB \(example 1\)/);
+    assert.strictEqual(await card.locator('[data-field="bucket"] .influxdb-replication-value').textContent(), 'sensors');
+
+    const queueCell = card.locator('[data-field="currentQueueSizeBytes"] .influxdb-replication-value');
+    const before = Number(await queueCell.getAttribute('data-value'));
+    for (let i = 0; i < 3; i++) {
+      const res = await red.request('POST', `/inject/${inject.id}`);
+      assert.strictEqual(res.status, 200);
+    }
+    await waitFor(async () => Number(await queueCell.getAttribute('data-value')) > before, {
+      timeoutMs: 15000,
+      message: `queue size in the sidebar to grow from ${before}`,
+    });
+    assert.match(await queueCell.textContent(), / of 67\.1 MB$/);
+    assert.ok((await card.locator('polyline').getAttribute('points')).split(' ').length >= 2, 'the chart has points');
+    await shot('08-sidebar-queue-grew');
+
+    await card.locator('.influxdb-replication-pause').click();
+    await waitFor(async () => (await card.locator('.influxdb-replication-state').textContent()) === 'paused', { timeoutMs: 10000, message: 'paused' });
+    await shot('09-sidebar-paused');
+    await card.locator('.influxdb-replication-pause').click();
+    await waitFor(async () => (await card.locator('.influxdb-replication-state').textContent()) !== 'paused', { timeoutMs: 10000, message: 'resumed' });
+    await card.locator('.influxdb-replication-flush').click();
+    await sleep(300);
+    assert.strictEqual(await page.locator('.red-ui-notification-error').count(), 0);
+  });
+
+  it('raised no script error in the page', function () {
+    assert.deepStrictEqual(pageErrors, []);
+  });
+});
