@@ -56,6 +56,8 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: { width: 1600, height: 1000 },
+      // The editor follows the browser's language; the assertions below read en-US messages.
+      locale: 'en-US',
     });
     page = context.pages()[0] || (await context.newPage());
     page.setDefaultTimeout(UI_TIMEOUT_MS);
@@ -304,10 +306,13 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
     await shot('08-sidebar-queue-grew');
 
     await card.locator('.influxdb-replication-pause').click();
-    await waitFor(async () => (await card.locator('.influxdb-replication-state').textContent()) === 'paused', { timeoutMs: 10000, message: 'paused' });
+    const state = card.locator('.influxdb-replication-state');
+    await waitFor(async () => (await state.getAttribute('class')).includes('influxdb-replication-state-paused'), { timeoutMs: 10000, message: 'paused' });
+    assert.strictEqual(await state.textContent(), 'paused');
+    assert.match(await card.locator('.influxdb-replication-pause').textContent(), /Resume/);
     await shot('09-sidebar-paused');
     await card.locator('.influxdb-replication-pause').click();
-    await waitFor(async () => (await card.locator('.influxdb-replication-state').textContent()) !== 'paused', { timeoutMs: 10000, message: 'resumed' });
+    await waitFor(async () => !(await state.getAttribute('class')).includes('influxdb-replication-state-paused'), { timeoutMs: 10000, message: 'resumed' });
     await card.locator('.influxdb-replication-flush').click();
     await sleep(300);
     assert.strictEqual(await page.locator('.red-ui-notification-error').count(), 0);
