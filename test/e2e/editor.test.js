@@ -50,6 +50,7 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
       startVictoriaMetrics({ username: 'vm-user', password: 'vm-password' }),
     ]);
     await influx.createDatabase('edge');
+    await influx.createDatabase('sensors'); // example 1's bucket
     red = await startNodeRed({ settings: { influxdbReplication: { queueDir } } });
     context = await chromium.launchPersistentContext(browserDir, {
       executablePath: CHROMIUM,
@@ -316,6 +317,26 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
     await card.locator('.influxdb-replication-flush').click();
     await sleep(300);
     assert.strictEqual(await page.locator('.red-ui-notification-error').count(), 0);
+  });
+
+  it('drains example 1 into a real InfluxDB once its remote points at one (edited and deployed in the editor)', async function () {
+    const remote = first(EXAMPLES[0], 'influxdb-remote');
+    const repl = first(EXAMPLES[0], 'influxdb-replication');
+    await page.evaluate((id) => RED.editor.editConfig('', 'influxdb-remote', id), remote.id);
+    await page.waitForSelector('#node-config-input-remoteURL', { state: 'visible' });
+    await fill('#node-config-input-remoteURL', influx.url);
+    await fill('#node-config-input-username', influx.adminUser);
+    await fill('#node-config-input-password', influx.adminPassword);
+    await closeDialog('#node-config-dialog-ok');
+    await page.locator('#red-ui-header-button-deploy').click();
+    await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: UI_TIMEOUT_MS });
+
+    const card = page.locator(`.influxdb-replication-card[data-stream-id="${repl.id}"]`);
+    const remaining = card.locator('[data-field="remainingBytesToBeSynced"] .influxdb-replication-value');
+    await waitFor(async () => (await remaining.getAttribute('data-value')) === '0', { timeoutMs: 20000, message: 'the queue to drain in the sidebar' });
+    assert.strictEqual(await card.locator('[data-field="latestResponseCode"] .influxdb-replication-value').textContent(), '204');
+    assert.ok((await influx.countPoints('sensors', null, 'environment')) >= 4, 'the readings queued while the remote was down arrived');
+    await shot('10-sidebar-drained');
   });
 
   it('raised no script error in the page', function () {
