@@ -397,6 +397,13 @@ describe('DurableQueue', function () {
         drops.reduce((n, d) => n + d.records, 0),
         droppedCount,
       );
+      // The dropped text goes with the report (a segment's worth is small enough to read), oldest first.
+      const droppedText = drops.flatMap((d) => d.data);
+      assert.strictEqual(droppedText.length, droppedCount);
+      assert.deepStrictEqual(
+        droppedText.map((t) => Number(t.slice(0, 5))),
+        Array.from({ length: droppedCount }, (_, i) => i),
+      );
       // What is kept is the newest, in order.
       assert.deepStrictEqual(
         kept.map((r) => Number(r.data.slice(0, 5))),
@@ -434,7 +441,8 @@ describe('DurableQueue', function () {
 
     it('expire() applies max age without a reader, whole segments included', async function () {
       let clock = 0;
-      queue = await open({ maxAgeSeconds: 10, now: () => clock, segmentMaxBytes: 1024 });
+      const drops = [];
+      queue = await open({ maxAgeSeconds: 10, now: () => clock, segmentMaxBytes: 1024, onDrop: (d) => drops.push(d) });
       for (let i = 0; i < 100; i++) {
         clock = i * 1000;
         await queue.append([`m v=${i}i`]);
@@ -444,6 +452,8 @@ describe('DurableQueue', function () {
       await queue.expire();
       const stats = queue.stats();
       assert.strictEqual(stats.dropped.age.records, 90);
+      assert.strictEqual(drops.length, 1);
+      assert.deepStrictEqual(drops[0].data, Array.from({ length: 90 }, (_, i) => `m v=${i}i`));
       assert.strictEqual(stats.unsentRecords, 10);
       assert.strictEqual(stats.oldestUnsentEnqueuedAt, 90_000);
       assert.strictEqual((await queue.readNext(1e6))[0].data, 'm v=90i');

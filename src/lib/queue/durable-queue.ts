@@ -16,7 +16,7 @@ export const DEFAULT_MAX_AGE_SECONDS = 604800;
 export const DEFAULT_SEGMENT_MAX_BYTES = 8 * 1024 * 1024;
 /** The smallest bound the queue itself accepts (the node enforces MIN_MAX_QUEUE_SIZE_BYTES). */
 export const QUEUE_SIZE_FLOOR_BYTES = 1024 * 1024;
-/** Age drops carry their text only up to this much, so expiring a big backlog cannot flood memory. */
+/** Drop reports carry the dropped text only up to this much, so dropping a big backlog cannot flood memory. */
 const MAX_REPORTED_DROP_DATA_BYTES = 8 * 1024 * 1024;
 
 export type OverflowPolicy = 'reject' | 'drop-oldest';
@@ -121,6 +121,11 @@ function subtractFrom(target: DropCounter, lines: number, bytes: number, records
 
 function laterOf(a: QueuePosition, b: QueuePosition): QueuePosition {
   return comparePositions(a, b) >= 0 ? a : b;
+}
+
+/** Attaches the dropped text when it was read and matches the count. */
+function withData(dropped: DroppedRecords, data: string[] | undefined): DroppedRecords {
+  return data && data.length === dropped.records ? { ...dropped, data } : dropped;
 }
 
 function describeDiskError(action: string, err: unknown): Error {
@@ -343,9 +348,10 @@ export class DurableQueue extends EventEmitter {
     }
     if (count === 0) return;
     const target: QueuePosition = { segment: this.segments[count].id, offset: 0 };
+    const data = await this.collectData(this.ackPosition, target);
     const removed = await this.acknowledgeThrough(target, false);
     addTo(this.dropped['queue-full'], removed.lines, removed.bytes, removed.records);
-    if (removed.records > 0) this.report({ reason: 'queue-full', ...removed });
+    if (removed.records > 0) this.report(withData({ reason: 'queue-full', ...removed }, data));
   }
 
   private async rollover(): Promise<void> {
@@ -647,41 +653,61 @@ export class DurableQueue extends EventEmitter {
     const cutoff = this.now() - this.maxAgeSeconds * 1000;
     if (this.oldestUnsent >= cutoff) return;
     let target = this.ackPosition;
-    const data: string[] = [];
-    let dataBytes = 0;
-    let dataComplete = true;
-    const reports: DroppedRecords[] = [];
     const lastIndex = this.segments.length - 1;
     scanning: for (let i = this.segments.findIndex((s) => s.id >= target.segment); i !== -1 && i <= lastIndex; i++) {
       const segment = this.segments[i];
       if (i < lastIndex && segment.newestUnsentAt < cutoff) {
-        dataComplete = false;
+        // Every unsent record in it is too old: no need to read it to know.
         target = { segment: this.segments[i + 1].id, offset: 0 };
         continue;
       }
       const scanner = new SegmentScanner(await this.readHandle(segment.id), segment.size);
       let offset = segment.id === target.segment ? target.offset : 0;
       for (;;) {
-        const item = await scanner.next(offset, true);
+        const item = await scanner.next(offset, false);
         if (!item) break;
-        if (item.kind === 'record') {
-          if (item.enqueuedAt >= cutoff) break scanning;
-          dataBytes += item.payloadBytes;
-          if (dataBytes <= MAX_REPORTED_DROP_DATA_BYTES) data.push(item.data as string);
-          else dataComplete = false;
-        } else {
-          this.noteCorruption(segment.id, item, reports);
-        }
+        if (item.kind === 'record' && item.enqueuedAt >= cutoff) break scanning;
         offset = item.end;
         target = { segment: segment.id, offset };
       }
       if (i < lastIndex) target = { segment: this.segments[i + 1].id, offset: 0 };
     }
+    const data = await this.collectData(this.ackPosition, target);
     const removed = await this.acknowledgeThrough(target, false);
-    for (const r of reports) this.report(r);
     if (removed.records === 0) return;
     addTo(this.dropped.age, removed.lines, removed.bytes, removed.records);
-    this.report({ reason: 'age', ...removed, ...(dataComplete && data.length === removed.records ? { data } : {}) });
+    this.report(withData({ reason: 'age', ...removed }, data));
+  }
+
+  /**
+   * The text of the records in [from, to), for a drop report; undefined when it exceeds
+   * MAX_REPORTED_DROP_DATA_BYTES, so that reporting a big drop never holds much in memory.
+   */
+  private async collectData(from: QueuePosition, to: QueuePosition): Promise<string[] | undefined> {
+    const data: string[] = [];
+    let bytes = 0;
+    const reports: DroppedRecords[] = [];
+    for (const segment of this.segments) {
+      if (segment.id < from.segment) continue;
+      if (segment.id > to.segment) break;
+      const end = segment.id === to.segment ? Math.min(to.offset, segment.size) : segment.size;
+      const scanner = new SegmentScanner(await this.readHandle(segment.id), end);
+      let offset = segment.id === from.segment ? from.offset : 0;
+      for (;;) {
+        const item = await scanner.next(offset, true);
+        if (!item) break;
+        if (item.kind === 'record') {
+          bytes += item.payloadBytes;
+          if (bytes > MAX_REPORTED_DROP_DATA_BYTES) return undefined;
+          data.push(item.data as string);
+        } else {
+          this.noteCorruption(segment.id, item, reports);
+        }
+        offset = item.end;
+      }
+    }
+    for (const r of reports) this.report(r);
+    return data;
   }
 
   // ---------------------------------------------------------------- recovery
