@@ -339,6 +339,54 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
     await shot('10-sidebar-drained');
   });
 
+  it('a read-only user sees the Replication sidebar but cannot pause, resume or flush', async function () {
+    // A second Node-RED with users: "viewer" holds only the read permission, which covers influxdb-replication.read.
+    const secured = await startNodeRed({
+      settings: {
+        influxdbReplication: { queueDir: path.join(queueDir, 'secured') },
+        adminAuth: {
+          type: 'credentials',
+          users: function (username) {
+            const known = { admin: { username: 'admin', permissions: '*' }, viewer: { username: 'viewer', permissions: 'read' } };
+            return Promise.resolve(known[username] || null);
+          },
+          authenticate: function (username, password) {
+            const known = { admin: { username: 'admin', permissions: '*' }, viewer: { username: 'viewer', permissions: 'read' } };
+            return Promise.resolve(known[username] && password === `pw-${username}` ? known[username] : null);
+          },
+        },
+      },
+      adminLogin: { username: 'admin', password: 'pw-admin' },
+    });
+    const viewerPage = await context.newPage();
+    try {
+      const flow = exampleNodes(EXAMPLES[0]);
+      await secured.deploy(flow);
+      const repl = flow.find((n) => n.type === 'influxdb-replication');
+      viewerPage.setDefaultTimeout(UI_TIMEOUT_MS);
+      await viewerPage.goto(secured.url);
+      await viewerPage.locator('#node-dialog-login-username').fill('viewer');
+      await viewerPage.locator('#node-dialog-login-password').fill('pw-viewer');
+      await viewerPage.locator('#node-dialog-login-submit').click();
+      await viewerPage.waitForSelector('.red-ui-palette-node[data-palette-type="influxdb-replication"]', { timeout: 45000 });
+      await viewerPage.evaluate(() => RED.sidebar.show('influxdb-replication'));
+      const card = viewerPage.locator(`.influxdb-replication-card[data-stream-id="${repl.id}"]`);
+      await card.waitFor({ state: 'visible' });
+      assert.ok(await card.locator('.influxdb-replication-pause').isDisabled());
+      assert.ok(await card.locator('.influxdb-replication-flush').isDisabled());
+      // The runtime refuses too, whatever the page shows.
+      const status = await viewerPage.evaluate(
+        (id) => new Promise((resolve) => $.ajax({ url: `influxdb-replication/replications/${id}/pause`, type: 'POST' }).always((a, b, c) => resolve((c && c.status) || a.status))),
+        repl.id,
+      );
+      assert.ok(status === 401 || status === 403, `pause by a read-only user answered ${status}`);
+      await viewerPage.screenshot({ path: path.join(ARTIFACTS, 'editor-11-sidebar-read-only.png') });
+    } finally {
+      await viewerPage.close().catch(() => {});
+      await secured.stop();
+    }
+  });
+
   it('raised no script error in the page', function () {
     assert.deepStrictEqual(pageErrors, []);
   });
