@@ -270,3 +270,115 @@ describe('editor files', function () {
     }
   });
 });
+
+/**
+ * Runs an editor file's first script the way the editor would, with just enough of RED and jQuery for the
+ * validators (no dialog open: `$()` finds nothing, so the validators read the saved values), and returns the
+ * definitions it registers.
+ */
+function loadEditorDefinitions(file) {
+  const vm = require('vm');
+  const html = fs.readFileSync(path.join(NODES_DIR, file), 'utf8');
+  const code = html.match(/<script type="text\/javascript">([\s\S]*?)<\/script>/)[1];
+  const definitions = {};
+  const RED = {
+    _: (key) => key,
+    nodes: { registerType: (type, def) => (definitions[type] = def), node: () => null, getType: () => null },
+    // Present already: the sidebar part of the script returns before touching anything else.
+    sidebar: { containsTab: () => true },
+  };
+  const $ = () => ({ length: 0, val: () => undefined });
+  vm.runInNewContext(code, { RED, $, window: {}, URL, console });
+  return definitions;
+}
+
+/** A validator's verdict as Node-RED takes it: true is valid, false or a message is not. */
+function editorAccepts(def, property, value, node) {
+  const spec = def.defaults[property] || def.credentials[property];
+  if (spec.required && value === '') return false;
+  if (!spec.validate) return true;
+  return spec.validate.call(node, value, {}) === true;
+}
+
+describe('editor validation matches the runtime', function () {
+  const { parseReplicationSettings } = require('../../nodes/lib/stream-config');
+  const { checkRemoteURL, validateRemote, remoteSettingsFromConfig } = require('../../nodes/lib/remote');
+  const { MIN_MAX_QUEUE_SIZE_BYTES, DEFAULT_MAX_QUEUE_SIZE_BYTES, DEFAULT_MAX_AGE_SECONDS } = require('../../nodes/lib/queue');
+  const { DEFAULT_MAX_BATCH_BYTES, MIN_MAX_BATCH_BYTES } = require('../../nodes/lib/stream-config');
+  const replication = loadEditorDefinitions('influxdb-replication.html')['influxdb-replication'];
+  const remote = loadEditorDefinitions('influxdb-remote.html')['influxdb-remote'];
+  const VALID_STREAM = { remote: 'r1', remoteBucketName: 'b', remoteBucketID: '', precision: 'ns', onQueueFull: 'reject' };
+
+  it('has the runtime defaults as the dialog defaults', function () {
+    assert.strictEqual(replication.defaults.maxQueueSizeBytes.value, DEFAULT_MAX_QUEUE_SIZE_BYTES);
+    assert.strictEqual(replication.defaults.maxAgeSeconds.value, DEFAULT_MAX_AGE_SECONDS);
+    assert.strictEqual(replication.defaults.maxBatchBytes.value, DEFAULT_MAX_BATCH_BYTES);
+    const runtime = parseReplicationSettings(VALID_STREAM).settings;
+    assert.strictEqual(replication.defaults.precision.value, runtime.precision);
+    assert.strictEqual(replication.defaults.onQueueFull.value, runtime.onQueueFull);
+    assert.strictEqual(replication.defaults.gzip.value, runtime.gzip);
+    assert.strictEqual(replication.defaults.dropNonRetryableData.value, runtime.dropNonRetryableData);
+  });
+
+  const numbers = {
+    maxQueueSizeBytes: [String(MIN_MAX_QUEUE_SIZE_BYTES), String(MIN_MAX_QUEUE_SIZE_BYTES - 1), '67108860', '1000', '-1', 'abc', '1e9', '3.5e7', '40000000.5', ' 40000000 ', '9007199254740993'],
+    maxAgeSeconds: ['0', '1', '604800', '-1', '1.5', 'x', '1e3'],
+    maxBatchBytes: [String(MIN_MAX_BATCH_BYTES), String(MIN_MAX_BATCH_BYTES - 1), '500000', '0', 'big'],
+  };
+  for (const [property, values] of Object.entries(numbers)) {
+    it(`${property}: the dialog accepts exactly the values the runtime accepts`, function () {
+      for (const value of values) {
+        const runtime = parseReplicationSettings({ ...VALID_STREAM, [property]: value }).problems.length === 0;
+        assert.strictEqual(editorAccepts(replication, property, value, {}), runtime, `${property} = ${JSON.stringify(value)}`);
+      }
+    });
+  }
+
+  it('precision, onQueueFull and the bucket name XOR ID agree with the runtime', function () {
+    for (const precision of ['ns', 'us', 'ms', 's', 'm', 'h', 'NS']) {
+      const runtime = parseReplicationSettings({ ...VALID_STREAM, precision }).problems.length === 0;
+      assert.strictEqual(editorAccepts(replication, 'precision', precision, {}), runtime, precision);
+    }
+    for (const onQueueFull of ['reject', 'drop-oldest', 'drop-newest']) {
+      const runtime = parseReplicationSettings({ ...VALID_STREAM, onQueueFull }).problems.length === 0;
+      assert.strictEqual(editorAccepts(replication, 'onQueueFull', onQueueFull, {}), runtime, onQueueFull);
+    }
+    for (const [name, id] of [['b', ''], ['', '0123456789abcdef'], ['b', '0123456789abcdef'], ['', ''], ['  ', '']]) {
+      const node = { remoteBucketName: name, remoteBucketID: id };
+      const runtime = parseReplicationSettings({ ...VALID_STREAM, remoteBucketName: name, remoteBucketID: id }).problems.length === 0;
+      const editor = editorAccepts(replication, 'remoteBucketName', name, node) && editorAccepts(replication, 'remoteBucketID', id, node);
+      assert.strictEqual(editor, runtime, `name ${JSON.stringify(name)}, ID ${JSON.stringify(id)}`);
+    }
+  });
+
+  it('remote URL: the dialog accepts exactly the URLs the runtime accepts', function () {
+    const urls = ['http://127.0.0.1:8086', 'https://influx.example.com/prefix/', 'ftp://influx.example.com', 'http://user:pw@influx.example.com',
+      'http://influx.example.com?org=x', 'http://influx.example.com#x', 'influx.example.com:8086', 'not a url', '', '  http://spaced.example.com  '];
+    for (const url of urls) {
+      assert.strictEqual(editorAccepts(remote, 'remoteURL', url, {}), checkRemoteURL(url) === null, JSON.stringify(url));
+    }
+  });
+
+  it('remote org, token and v1 user/password: the dialog refuses what validateRemote refuses', function () {
+    const cases = [
+      { writeAPI: 'v2', remoteOrgID: 'org', credentials: { remoteAPIToken: 't0ken' } },
+      { writeAPI: 'v2', remoteOrgID: '', credentials: { remoteAPIToken: 't0ken' } },
+      { writeAPI: 'v2', remoteOrgID: 'org', credentials: { remoteAPIToken: '' } },
+      { writeAPI: 'v2', remoteOrgID: 'org', credentials: { has_remoteAPIToken: true } },
+      { writeAPI: 'v1', remoteOrgID: '', credentials: {} },
+      { writeAPI: 'v1', remoteOrgID: '', credentials: { username: 'u', password: 'p' } },
+      { writeAPI: 'v1', remoteOrgID: '', credentials: { username: 'u' } },
+      { writeAPI: 'v1', remoteOrgID: '', credentials: { password: 'p' } },
+      { writeAPI: 'v3', remoteOrgID: 'org', credentials: {} },
+    ];
+    for (const c of cases) {
+      const node = { remoteURL: 'http://127.0.0.1:8086', writeAPI: c.writeAPI, remoteOrgID: c.remoteOrgID, credentials: c.credentials };
+      // The editor only ever holds `has_remoteAPIToken` for a saved token: the runtime holds the token itself.
+      const runtimeCredentials = { ...c.credentials, remoteAPIToken: c.credentials.has_remoteAPIToken ? 'saved' : c.credentials.remoteAPIToken };
+      delete runtimeCredentials.has_remoteAPIToken;
+      const runtime = validateRemote(remoteSettingsFromConfig(node), runtimeCredentials).length === 0;
+      const editor = ['remoteURL', 'writeAPI', 'remoteOrgID'].every((p) => editorAccepts(remote, p, node[p], node));
+      assert.strictEqual(editor, runtime, JSON.stringify(c));
+    }
+  });
+});
