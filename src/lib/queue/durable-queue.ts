@@ -307,6 +307,13 @@ export class DurableQueue extends EventEmitter {
       } catch (err) {
         // Cut off a partial write so the segment still ends on a frame boundary.
         await handle.truncate(before).catch(() => undefined);
+        // If even that failed, later frames land after the leftover bytes: track the real length so their
+        // positions stay right (readers then skip the leftover as damage).
+        const actual = await handle.stat().then((st) => st.size, () => before);
+        if (actual > before) {
+          active.size = actual;
+          this.diskBytes += actual - before;
+        }
         throw err;
       }
       active.size += bytes;
