@@ -5,6 +5,7 @@ export { Batcher, buildBatches, splitOnLines, type Batch, type QueuePosition, ty
 export {
   RemoteClient,
   USER_AGENT,
+  encodeBody,
   GZIP_LEVEL,
   MAX_ERROR_TEXT,
   errorTextOf,

@@ -40,6 +40,12 @@ function packageVersion(): string {
   }
 }
 
+/** The bytes of a request body: UTF-8, gzipped (asynchronously, off the event loop) when asked. */
+export async function encodeBody(body: string | Buffer, gzip: boolean): Promise<Buffer> {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  return gzip ? gzipAsync(bytes, { level: GZIP_LEVEL }) : bytes;
+}
+
 export interface WriteResult {
   /** HTTP status, or 0 when there was no answer (network error, timeout, abort). */
   statusCode: number;
@@ -55,6 +61,8 @@ export interface WriteResult {
 
 export interface WriteOptions {
   gzip: boolean;
+  /** `body` is a Buffer already made by encodeBody() with the same `gzip` setting: send it as it is. */
+  encoded?: boolean;
   timeoutMs: number;
   precision?: Precision;
   /** Aborts the request (stop, retarget); the result is then statusCode 0. */
@@ -98,17 +106,14 @@ export class RemoteClient {
   /** POSTs line protocol to the bucket (a name, an ID, or `db/rp` for v1). Resolves with the outcome. */
   async write(bucket: string, body: string | Buffer, options: WriteOptions): Promise<WriteResult> {
     const request = buildWriteRequest(this.settings, this.credentials, bucket, options.precision ?? 'ns');
-    let payload: Buffer = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const payload = options.encoded && Buffer.isBuffer(body) ? body : await encodeBody(body, options.gzip);
     const headers: Record<string, string> = {
       ...request.headers,
       'content-type': 'text/plain; charset=utf-8',
       'user-agent': this.userAgent,
       accept: 'application/json',
     };
-    if (options.gzip) {
-      payload = await gzipAsync(payload, { level: GZIP_LEVEL });
-      headers['content-encoding'] = 'gzip';
-    }
+    if (options.gzip) headers['content-encoding'] = 'gzip';
     return this.send('POST', new URL(request.url), headers, payload, options.timeoutMs, options.signal);
   }
 
@@ -165,15 +170,25 @@ export class RemoteClient {
     signal?: AbortSignal,
   ): Promise<WriteResult> {
     const bytesSent = payload ? payload.length : 0;
-    const timeout = AbortSignal.timeout(Math.max(1, timeoutMs));
-    const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
+    // One controller per request, tied to the caller's signal only while the request runs: the caller's signal
+    // lives as long as the writer, and listeners left on it would pile up.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, Math.max(1, timeoutMs));
+    timer.unref();
+    const onAbort = (): void => controller.abort();
+    if (signal?.aborted) controller.abort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const response = await this.pool.request({
         method,
         path: url.pathname + url.search,
         headers,
         body: payload ?? undefined,
-        signal: combined,
+        signal: controller.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
@@ -190,10 +205,13 @@ export class RemoteClient {
       };
     } catch (err) {
       let message: string;
-      if (timeout.aborted) message = `request timed out after ${timeoutMs} ms`;
+      if (timedOut) message = `request timed out after ${timeoutMs} ms`;
       else if (signal?.aborted) message = 'request aborted';
       else message = networkErrorText(err);
       return { statusCode: 0, body: '', retryAfterMs: null, errorMessage: this.clean(message), bytesSent: 0 };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

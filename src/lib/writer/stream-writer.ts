@@ -5,7 +5,7 @@ import { EventEmitter } from 'events';
 import { Batcher, type Batch, type QueuePosition, type WriterRecord } from './batcher';
 import { backoffDelay } from './backoff';
 import { classifyStatus } from './outcome';
-import type { RemoteClient, WriteResult } from './remote-client';
+import { encodeBody, type RemoteClient, type WriteResult } from './remote-client';
 
 /** What the writer needs from a queue; `DurableQueue` has it, and unit tests use a small in-memory fake. */
 export interface WriterQueue {
@@ -81,6 +81,13 @@ interface Chunk {
   body: string;
   lines: number;
   split?: string[];
+  /** The request body, prepared while the previous request was in flight (whole batches only). */
+  encoded?: Buffer;
+}
+
+interface PreparedBatch {
+  batch: Batch;
+  encoded: Buffer;
 }
 
 interface WindowEntry {
@@ -263,6 +270,9 @@ export class StreamWriter extends EventEmitter {
     const running = new Set<Promise<void>>();
     let acking: Promise<void> = Promise.resolve();
     let failure: unknown = null;
+    // The next batch, read and encoded while the current request is in flight: with one request at a time
+    // this hides the queue read and gzip behind the network and the remote's work.
+    let prepared: Promise<PreparedBatch | null> | null = null;
     const signal = this.abort.signal;
     try {
       while (this.isCurrent(gen)) {
@@ -272,6 +282,7 @@ export class StreamWriter extends EventEmitter {
           continue;
         }
         if (running.size >= this.settings.maxConcurrentRequests) {
+          if (!prepared && this.retryAt <= this.settings.now()) prepared = this.prepareBatch();
           await Promise.race([...running, this.nextWake(true)]);
           continue;
         }
@@ -280,20 +291,29 @@ export class StreamWriter extends EventEmitter {
           await this.sleep(wait);
           continue;
         }
-        const batch = await this.nextBatch();
+        let next = prepared ? await prepared : null;
+        prepared = null;
+        // A prefetch that found nothing is stale: data may have come since.
+        if (!next && this.isCurrent(gen)) next = await this.prepareBatch();
         if (!this.isCurrent(gen)) break; // the batch is read again after the rewind of the next generation
-        if (!batch) {
+        if (!next) {
           await (running.size ? Promise.race([...running, this.nextWake(true)]) : this.nextWake(true));
           continue;
         }
+        const { batch, encoded } = next;
         const entry: WindowEntry = { ackTo: batch.ackTo, done: false };
         window.push(entry);
-        const delivery: Promise<void> = this.deliver(batch, gen, signal)
+        const delivery: Promise<void> = this.deliver(batch, encoded, gen, signal)
           .then(() => {
             entry.done = true;
-            // Acks go out in queue order, only over an unbroken run of delivered batches.
-            acking = acking.then(() => this.ackDelivered(window));
-            return acking;
+            // Acks go out in queue order, only over an unbroken run of delivered batches. The next request
+            // does not wait for the ack's fsync; a failed ack stops this generation (and the records are resent).
+            acking = acking
+              .then(() => this.ackDelivered(window))
+              .catch((err: unknown) => {
+                failure = failure ?? err;
+                this.wake();
+              });
           })
           .catch((err: unknown) => {
             if (!(err instanceof Cancelled)) failure = failure ?? err;
@@ -306,7 +326,8 @@ export class StreamWriter extends EventEmitter {
       }
       if (failure) throw failure;
     } finally {
-      // Deliveries of this generation must settle before the next one rewinds the queue.
+      // Deliveries (and reads) of this generation must settle before the next one rewinds the queue.
+      if (prepared) await (prepared as Promise<unknown>).catch(() => undefined);
       await Promise.allSettled([...running]);
       await acking.catch(() => undefined);
     }
@@ -337,11 +358,17 @@ export class StreamWriter extends EventEmitter {
     }
   }
 
+  private async prepareBatch(): Promise<PreparedBatch | null> {
+    const batch = await this.nextBatch();
+    if (!batch) return null;
+    return { batch, encoded: await encodeBody(batch.body, this.settings.gzip) };
+  }
+
   /** Resolves when every line of the batch was accepted or dropped as non-retryable. */
-  private async deliver(batch: Batch, gen: number, signal: AbortSignal): Promise<void> {
+  private async deliver(batch: Batch, encoded: Buffer, gen: number, signal: AbortSignal): Promise<void> {
     if (batch.lines === 0 || batch.body === '') return;
     const drops: NonRetryableDrop[] = [];
-    let held = await this.sendChunk({ body: batch.body, lines: batch.lines }, gen, signal, drops, false);
+    let held = await this.sendChunk({ body: batch.body, lines: batch.lines, encoded }, gen, signal, drops, false);
     // Bad lines we may not drop: retry them with backoff, and the stream reports it is blocked by data.
     for (let round = 0; held.length > 0; round++) {
       this.failureKind = 'data';
@@ -360,7 +387,7 @@ export class StreamWriter extends EventEmitter {
   private async sendChunk(chunk: Chunk, gen: number, signal: AbortSignal, drops: NonRetryableDrop[], retry: boolean): Promise<string[]> {
     for (;;) {
       await this.beforeAttempt(gen);
-      const result = await this.attempt(chunk.body, signal, retry);
+      const result = await this.attempt(chunk, signal, retry);
       if (!this.isCurrent(gen) && result.statusCode === 0) throw new Cancelled();
       const outcome = classifyStatus(result.statusCode);
       if (outcome === 'ok') {
@@ -416,14 +443,15 @@ export class StreamWriter extends EventEmitter {
     }
   }
 
-  private async attempt(body: string, signal: AbortSignal, retry: boolean): Promise<WriteResult> {
+  private async attempt(chunk: Chunk, signal: AbortSignal, retry: boolean): Promise<WriteResult> {
     this.requests++;
     if (retry) this.retries++;
     this.inflight++;
     let result: WriteResult;
     try {
-      result = await this.client.write(this.bucket, body, {
+      result = await this.client.write(this.bucket, chunk.encoded ?? chunk.body, {
         gzip: this.settings.gzip,
+        encoded: chunk.encoded !== undefined,
         timeoutMs: this.settings.requestTimeoutMs,
         precision: 'ns',
         signal,
