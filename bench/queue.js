@@ -13,10 +13,14 @@ const { DurableQueue } = require('../nodes/lib/queue');
 
 const LINE = 'bench,host=edge-gateway-01,site=plant-north,sensor=s42 usage_user=12.5,usage_system=3.25,n=1234567i 1700000000000';
 const LINE_BYTES = Buffer.byteLength(LINE) + 1;
+const BULK_LINES = Math.round(500_000 / LINE_BYTES);
+// raw 'per-line': one fdatasync per line; raw 'loop': write + fdatasync of the same size per append.
+// The last row is for information (no goal): bulk appends that overlap, so group commit merges them.
 const ROWS = [
-  { name: '1 line', lines: 1, concurrency: 64 },
-  { name: '100 lines', lines: 100, concurrency: 1 },
-  { name: '500 kB', lines: Math.round(500_000 / LINE_BYTES), concurrency: 1 },
+  { name: '1 line', lines: 1, concurrency: 64, raw: 'per-line', goal: 20 },
+  { name: '100 lines', lines: 100, concurrency: 1, raw: 'loop', goal: 0.7 },
+  { name: '500 kB', lines: BULK_LINES, concurrency: 1, raw: 'loop', goal: 0.7 },
+  { name: '500 kB', lines: BULK_LINES, concurrency: 4, raw: 'loop', goal: null },
 ];
 
 function linesOf(count) {
@@ -116,7 +120,7 @@ async function runQueueBench({ seconds = Number(process.env.QUEUE_BENCH_SECONDS 
       const bytesPerAppend = row.lines * LINE_BYTES;
       const queue = await queueAppends(path.join(root, `q-${row.lines}`), row);
       // Bulk rows compare with a write+sync loop of the same size; single lines with one sync per line.
-      const raw = await rawWriteSync(root, row.concurrency === 1 ? bytesPerAppend : LINE_BYTES);
+      const raw = await rawWriteSync(root, row.raw === 'loop' ? bytesPerAppend : LINE_BYTES);
       let appendsPerSecond;
       let rawPerSecond;
       try {
@@ -126,18 +130,19 @@ async function runQueueBench({ seconds = Number(process.env.QUEUE_BENCH_SECONDS 
         await raw.done();
       }
       const queueLinesPerSecond = appendsPerSecond * row.lines;
-      const rawLinesPerSecond = row.concurrency === 1 ? rawPerSecond * row.lines : rawPerSecond;
+      const rawLinesPerSecond = row.raw === 'loop' ? rawPerSecond * row.lines : rawPerSecond;
       rows.push({
         name: row.name,
         linesPerAppend: row.lines,
+        raw: row.raw,
         concurrency: row.concurrency,
         queueLinesPerSecond,
         queueMBPerSecond: (queueLinesPerSecond * LINE_BYTES) / 1e6,
         rawLinesPerSecond,
         rawMBPerSecond: (rawLinesPerSecond * LINE_BYTES) / 1e6,
-        rawKind: row.concurrency === 1 ? 'write+fdatasync loop' : 'one fdatasync per line',
+        rawKind: row.raw === 'loop' ? 'write+fdatasync loop' : 'one fdatasync per line',
         ratio: queueLinesPerSecond / rawLinesPerSecond,
-        goal: row.concurrency === 1 ? 0.7 : 20,
+        goal: row.goal,
       });
     }
     const big = bigMB > 0 ? await bigQueueMemory(path.join(root, 'big'), bigMB) : null;
@@ -157,14 +162,16 @@ function printRows({ rows, big }) {
     Math.round(r.rawLinesPerSecond).toLocaleString('en'),
     r.rawMBPerSecond.toFixed(1),
     r.rawKind,
-    r.goal >= 1 ? `${r.ratio.toFixed(1)}x` : `${(r.ratio * 100).toFixed(0)}%`,
-    r.goal >= 1 ? `>= ${r.goal}x` : `>= ${r.goal * 100}%`,
+    r.raw === 'per-line' ? `${r.ratio.toFixed(1)}x` : `${(r.ratio * 100).toFixed(0)}%`,
+    r.goal === null ? '-' : r.goal >= 1 ? `>= ${r.goal}x` : `>= ${r.goal * 100}%`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const fmt = (cells) => cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(fmt(header));
   for (const row of table) console.log(fmt(row));
-  for (const r of rows) console.log(`${r.name}: ${r.ratio >= r.goal ? 'meets' : 'MISSES'} the goal`);
+  for (const r of rows) {
+    if (r.goal !== null) console.log(`${r.name}, ${r.concurrency} in flight: ${r.ratio >= r.goal ? 'meets' : 'MISSES'} the goal`);
+  }
   if (big) {
     console.log(
       `big queue ${big.megabytes} MB (${big.lines.toLocaleString('en')} lines): reopened in ${big.openSeconds.toFixed(1)} s, ` +
