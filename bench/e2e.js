@@ -10,6 +10,7 @@
 // 10,000 lines/s), restart (Node-RED SIGKILLed during an outage), backlog (replication only: a queue filled
 // while paused, then drained).
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const { request } = require('undici');
 const { sleep } = require('../test/harness/servers');
@@ -66,7 +67,7 @@ const PROFILES = {
     restartAfterMs: 5000,
     quietMs: 20000,
     backlogBytes: 256 * 1024 * 1024,
-    ceilingMs: 4000,
+    ceilingMs: 3000,
   },
   quick: {
     durationMs: 2500,
@@ -130,8 +131,10 @@ async function runE2EBench(options = {}) {
         result.rows.push(await guarded(ctx, contender, 'restart', () => restartRun(ctx, contender)));
       }
       if (scenarios.has('backlog') && key === 'replication') {
-        log(`${key}: backlog of ${Math.round(profile.backlogBytes / 1048576)} MB, then drain`);
-        result.rows.push(await guarded(ctx, contender, 'backlog', () => backlogRun(ctx, contender)));
+        for (const gzip of contender.gzips) {
+          log(`${key}: backlog of ${Math.round(profile.backlogBytes / 1048576)} MB, then drain, gzip ${gzip}`);
+          result.rows.push(await guarded(ctx, contender, 'backlog', () => backlogRun(ctx, contender, gzip)));
+        }
       }
     }
   } finally {
@@ -143,8 +146,12 @@ async function runE2EBench(options = {}) {
 
 /** A scenario that fails becomes a row that says so, instead of ending the whole benchmark. */
 async function guarded(ctx, contender, scenario, fn) {
+  const loadBefore = os.loadavg()[0];
   try {
-    return await fn();
+    const row = await fn();
+    // Other work on the machine shows up here: a contender measured under load is not comparable.
+    row.loadAvg = Math.max(loadBefore, os.loadavg()[0]);
+    return row;
   } catch (err) {
     ctx.log(`  FAILED: ${err.message.split('\n')[0]}`);
     return { contender: contender.key, label: contender.label, scenario, error: err.message.split('\n').slice(0, 3).join(' ') };
@@ -167,21 +174,33 @@ async function measureCeilings({ remote, profile }) {
   const red = await startBenchNodeRed({ flows: counter, credentials });
   try {
     for (const shape of SHAPES) {
-      const warm = createGenerator({ url: red.url, measurement: 'bench_ceiling', run: 'warm', linesPerMessage: shape.lines, concurrency: profile.concurrency });
-      await warm.closedLoop(profile.warmupMs);
-      await warm.close();
-      const gen = createGenerator({ url: red.url, measurement: 'bench_ceiling', run: 'ceiling', linesPerMessage: shape.lines, concurrency: profile.concurrency });
-      const start = Date.now();
-      await gen.closedLoop(profile.durationMs);
-      const seconds = (Date.now() - start) / 1000;
-      const s = gen.stats();
-      await gen.close();
-      c.nodeRed[shape.key] = { linesPerSec: s.acked / seconds, messagesPerSec: s.acked / shape.lines / seconds, bytesPerSec: s.bytesAcked / seconds, refused: s.refused };
+      const memory = watchMemory(red.pid);
+      c.nodeRed[shape.key] = await nodeRedCeiling(red, 'lines', shape.lines, profile, profile.durationMs);
+      const mem = memory.stop();
+      // What Node-RED alone needs for this message size: the contenders' RSS growth is read against it.
+      c.nodeRed[shape.key].peakRssMB = mem.peakMB;
+      c.nodeRed[shape.key].rssGrowthMB = mem.growthMB;
     }
   } finally {
     await red.stop();
   }
   return c;
+}
+
+/** Lines/s through "http in -> bench-counter -> http response" (POST /ceiling, present in every bench flow). */
+async function nodeRedCeiling(red, format, linesPerMessage, profile, durationMs) {
+  const options = { url: red.url, path: '/ceiling', format, measurement: 'bench_ceiling', linesPerMessage, concurrency: profile.concurrency };
+  const warm = createGenerator({ ...options, run: 'warm' });
+  await warm.closedLoop(profile.warmupMs);
+  await warm.close();
+  const gen = createGenerator({ ...options, run: 'ceiling' });
+  const start = Date.now();
+  await gen.closedLoop(durationMs);
+  const seconds = (Date.now() - start) / 1000;
+  const s = gen.stats();
+  await gen.close();
+  if (s.refused || s.noAnswer) throw new Error(`Node-RED ceiling: ${errorText(gen)}`);
+  return { linesPerSec: s.acked / seconds, messagesPerSec: s.acked / linesPerMessage / seconds, bytesPerSec: s.bytesAcked / seconds };
 }
 
 function startContender(ctx, contender, { remoteURL, gzip }) {
@@ -201,6 +220,7 @@ async function throughputRun(ctx, contender, shape, gzip) {
     const warm = generatorFor(red, contender, nextRun('warm'), shape.lines, profile.concurrency);
     await warm.closedLoop(profile.warmupMs);
     await warm.close();
+    const ceiling = await nodeRedCeiling(red, contender.format, shape.lines, profile, profile.ceilingMs);
     const run = nextRun('tp');
     const gen = generatorFor(red, contender, run, shape.lines, profile.concurrency);
     const memory = watchMemory(red.pid);
@@ -229,7 +249,9 @@ async function throughputRun(ctx, contender, shape, gzip) {
       gzip,
       acceptedLinesPerSec: s.acked / seconds,
       acceptedBytesPerSec: s.bytesAcked / seconds,
-      arrivedLinesPerSec: arrivalRate(samples, start, end, drained),
+      arrivedLinesPerSec: arrivalRate(start, drained),
+      arrivals: samples.map((x) => [Math.round(x.t - start), x.arrived]),
+      nodeRedCeilingLinesPerSec: ceiling.linesPerSec,
       sent: s.offered,
       acked: s.acked,
       refused: s.refused,
@@ -237,6 +259,7 @@ async function throughputRun(ctx, contender, shape, gzip) {
       lost: Math.max(0, s.offered - drained.count),
       peakRssMB: mem.peakMB,
       rssGrowthMB: mem.growthMB,
+      rssBaselineMB: mem.baselineMB,
       lastError: errorText(gen),
     };
   } finally {
@@ -245,16 +268,12 @@ async function throughputRun(ctx, contender, shape, gzip) {
 }
 
 /**
- * Lines/s arriving while the generator ran, from the count samples after the first quarter of the run (the
- * pipeline has filled by then). A run too short for two such samples falls back to everything / time to drain.
+ * End-to-end lines/s: lines that arrived / time from the first message sent to the last line arriving. It counts
+ * whatever a contender keeps in flight or in a queue at the end of the run (batching delay, a backlog that
+ * still drains), which a window of arrivals during the run would leave out; a contender that loses lines is
+ * timed to its last arrival. The per-second arrival samples are kept in the row for a closer look.
  */
-function arrivalRate(samples, start, end, drained) {
-  const steady = samples.filter((x) => x.t >= start + (end - start) * 0.25 && x.t <= end + 500);
-  if (steady.length >= 2) {
-    const a = steady[0];
-    const b = steady[steady.length - 1];
-    if (b.t > a.t) return (b.arrived - a.arrived) / ((b.t - a.t) / 1000);
-  }
+function arrivalRate(start, drained) {
   return drained.count / Math.max(0.001, (drained.doneAt - start) / 1000);
 }
 
@@ -300,6 +319,7 @@ async function outageRun(ctx, contender) {
       recoverySec: drained.complete ? (drained.doneAt - restoredAt) / 1000 : null,
       peakRssMB: mem.peakMB,
       rssGrowthMB: mem.growthMB,
+      rssBaselineMB: mem.baselineMB,
       lastError: errorText(gen),
     };
   } finally {
@@ -352,6 +372,7 @@ async function restartRun(ctx, contender) {
       recoverySec: drained.complete ? (drained.doneAt - restoredAt) / 1000 : null,
       peakRssMB: mem.peakMB,
       rssGrowthMB: mem.growthMB,
+      rssBaselineMB: mem.baselineMB,
       lastError: errorText(gen),
     };
   } finally {
@@ -361,9 +382,9 @@ async function restartRun(ctx, contender) {
 }
 
 /** Replication only: fill the queue with 500 kB messages while the stream is paused, then resume and time the drain. */
-async function backlogRun(ctx, contender) {
+async function backlogRun(ctx, contender, gzip) {
   const { remote, profile } = ctx;
-  const red = await startContender(ctx, contender, { remoteURL: remote.url, gzip: true });
+  const red = await startContender(ctx, contender, { remoteURL: remote.url, gzip });
   try {
     await control(red, 'pause');
     const run = nextRun('blg');
@@ -378,16 +399,18 @@ async function backlogRun(ctx, contender) {
     const s = gen.stats();
     await gen.close();
     const queueBytes = folderBytes(path.join(red.userDir, 'influxdb-replication'));
+    const fillMem = memory.stop();
+    const drainMemory = watchMemory(red.pid);
     const resumedAt = Date.now();
     await control(red, 'resume');
     const drained = await remote.waitForLines(contender.measurement, run, s.acked, { quietMs: profile.quietMs, timeoutMs: 900000 });
-    const mem = memory.stop();
+    const drainMem = drainMemory.stop();
     const drainSeconds = (drained.doneAt - resumedAt) / 1000;
     return {
       contender: contender.key,
       label: contender.label,
       scenario: `backlog ${Math.round(profile.backlogBytes / 1048576)} MB`,
-      gzip: true,
+      gzip,
       acceptedLinesPerSec: s.acked / fillSeconds,
       acceptedBytesPerSec: s.bytesAcked / fillSeconds,
       arrivedLinesPerSec: drained.count / Math.max(0.001, drainSeconds),
@@ -398,8 +421,14 @@ async function backlogRun(ctx, contender) {
       refused: s.refused,
       arrived: drained.count,
       lost: Math.max(0, s.acked - drained.count),
-      peakRssMB: mem.peakMB,
-      rssGrowthMB: mem.growthMB,
+      // Growth is measured from the RSS before the fill, for both phases.
+      peakRssMB: Math.max(fillMem.peakMB, drainMem.peakMB),
+      rssGrowthMB: Math.max(fillMem.peakMB, drainMem.peakMB) - fillMem.baselineMB,
+      fillPeakRssMB: fillMem.peakMB,
+      drainPeakRssMB: drainMem.peakMB,
+      // The drain alone, from the RSS the fill left behind: what reading and sending the backlog costs.
+      drainRssGrowthMB: drainMem.growthMB,
+      rssBaselineMB: fillMem.baselineMB,
     };
   } finally {
     await red.stop();
@@ -437,8 +466,7 @@ function addRatios(result) {
   const c = result.ceilings;
   for (const row of result.rows) {
     if (row.error) continue;
-    const nr = row.shape && c.nodeRed[row.shape];
-    if (nr && row.arrivedLinesPerSec !== undefined) row.ofNodeRed = row.arrivedLinesPerSec / nr.linesPerSec;
+    if (row.nodeRedCeilingLinesPerSec) row.ofNodeRed = row.arrivedLinesPerSec / row.nodeRedCeilingLinesPerSec;
     const remote = c.remote[row.gzip === false ? 'plain' : 'gzip'];
     if (remote && row.arrivedLinesPerSec !== undefined) row.ofRemote = row.arrivedLinesPerSec / remote.linesPerSec;
     if (row.shape === '500k' || row.scenario.startsWith('backlog')) {

@@ -2,10 +2,10 @@
 // The flows the benchmark deploys. Every contender sits in the same frame:
 //
 //   http in (POST /ingest) -> [contender] ...complete(contender) -> clear payload -> http response 204
-//                                         ...catch(contender)    -> clear payload -> http response 500
+//                                         ...catch(contender)    -> error text    -> http response 500
 //
-// so the generator's answer is the contender's own done()/done(err), and the Node-RED ceiling (bench-counter
-// in the contender's place) pays for exactly the same nodes.
+// so the generator's answer is the contender's own done()/done(err). Every flow also holds the same frame
+// around bench-counter at POST /ceiling (Node-RED's own ceiling), which pays for exactly the same nodes.
 const TAB = 'bench-tab';
 const TOKEN = 'bench-token';
 const ORG = 'bench';
@@ -15,26 +15,36 @@ function node(id, type, props, wires = []) {
   return { id, type, z: TAB, x: 100, y: 100, wires, ...props };
 }
 
-function frame(targetId, targetNodes, extraNodes = []) {
+function frame(targetId, targetNodes, extraNodes = [], { url = '/ingest', prefix = '' } = {}) {
   // The answer carries no payload back (a 500 kB echo would cost both sides), only the error's text.
   const clear = (id, next, to, tot) => node(id, 'change', { rules: [{ t: 'set', p: 'payload', pt: 'msg', to, tot }], action: '', property: '' }, [[next]]);
+  const id = (name) => prefix + name;
   return [
-    { id: TAB, type: 'tab', label: 'bench' },
-    node('in-ingest', 'http in', { url: '/ingest', method: 'post', upload: false, swaggerDoc: '' }, [[targetId]]),
+    node(id('in-ingest'), 'http in', { url, method: 'post', upload: false, swaggerDoc: '' }, [[targetId]]),
     ...targetNodes,
     ...extraNodes,
-    node('on-complete', 'complete', { scope: [targetId], uncaught: false }, [['clear-ok']]),
-    node('on-error', 'catch', { scope: [targetId], uncaught: false }, [['clear-err']]),
-    clear('clear-ok', 'resp-ok', '', 'str'),
-    clear('clear-err', 'resp-err', 'error.message', 'msg'),
-    node('resp-ok', 'http response', { statusCode: '204', headers: {} }),
-    node('resp-err', 'http response', { statusCode: '500', headers: {} }),
+    node(id('on-complete'), 'complete', { scope: [targetId], uncaught: false }, [[id('clear-ok')]]),
+    node(id('on-error'), 'catch', { scope: [targetId], uncaught: false }, [[id('clear-err')]]),
+    clear(id('clear-ok'), id('resp-ok'), '', 'str'),
+    clear(id('clear-err'), id('resp-err'), 'error.message', 'msg'),
+    node(id('resp-ok'), 'http response', { statusCode: '204', headers: {} }),
+    node(id('resp-err'), 'http response', { statusCode: '500', headers: {} }),
   ];
 }
 
-/** Node-RED's own ceiling: the same frame around a node that only counts lines. */
+/**
+ * Every flow also holds Node-RED's ceiling at POST /ceiling: the same frame around bench-counter, a node that
+ * only counts lines. Measured in the same process right before each contender run, the ratio stays fair on a
+ * machine whose load changes during the run.
+ */
+function withCeiling(nodes) {
+  const counter = node('ceil-target', 'bench-counter', { name: 'ceiling' });
+  return [{ id: TAB, type: 'tab', label: 'bench' }, ...nodes, ...frame('ceil-target', [counter], [], { url: '/ceiling', prefix: 'ceil-' })];
+}
+
+/** Only the ceiling (POST /ceiling). */
 function counterFlow() {
-  return { flows: frame('target', [node('target', 'bench-counter', { name: 'ceiling' })]), credentials: {} };
+  return { flows: withCeiling([]), credentials: {} };
 }
 
 /**
@@ -60,14 +70,14 @@ function replicationFlow(remoteURL, { gzip, maxQueueSizeBytes }) {
     node('in-control', 'http in', { url: '/control', method: 'post', upload: false, swaggerDoc: '' }, [['to-control']]),
     node('to-control', 'change', { rules: [{ t: 'move', p: 'payload.control', pt: 'msg', to: 'control', tot: 'msg' }], action: '', property: '' }, [['target']]),
   ];
-  return { flows: [...frame('target', [target], control), remote], credentials: { remote1: { remoteAPIToken: TOKEN } } };
+  return { flows: [...withCeiling(frame('target', [target], control)), remote], credentials: { remote1: { remoteAPIToken: TOKEN } } };
 }
 
 /** node-red-contrib-influxdb 0.7 `influxdb batch` on its InfluxDB 2.0 config (influxdb-client WriteApi, flush per message). */
 function contribBatchFlow(remoteURL) {
   const config = { id: 'influx1', type: 'influxdb', name: 'vm', influxdbVersion: '2.0', url: remoteURL, timeout: '10', rejectUnauthorized: false };
   const target = node('target', 'influxdb batch', { name: 'bench', influxdb: 'influx1', precisionV18FluxV20: 'ms', org: ORG, bucket: BUCKET });
-  return { flows: [...frame('target', [target]), config], credentials: { influx1: { token: TOKEN } } };
+  return { flows: [...withCeiling(frame('target', [target])), config], credentials: { influx1: { token: TOKEN } } };
 }
 
 /** A custom node around influxdb-client's WriteApi (bench/nodes/influxdb-client-writer). */
@@ -82,7 +92,7 @@ function clientWriterFlow(remoteURL, { gzip }) {
     batchSize: 1000,
     flushInterval: 1000,
   });
-  return { flows: frame('target', [target]), credentials: { target: { token: TOKEN } } };
+  return { flows: withCeiling(frame('target', [target])), credentials: { target: { token: TOKEN } } };
 }
 
 module.exports = { counterFlow, replicationFlow, contribBatchFlow, clientWriterFlow, TOKEN, ORG, BUCKET };

@@ -1,0 +1,167 @@
+'use strict';
+// `npm run bench`: the component benchmarks (line protocol, queue, writer, downsampling) and the end-to-end
+// benchmark against what Node-RED users use today, in one run on this machine. Prints ONE table (contender x
+// scenario) with the goal checks, and writes it as JSON and Markdown to bench/results/.
+//
+//   npm run bench                       default profile (about 10 minutes on 2 cores)
+//   npm run bench -- --quick            smoke run (about 2-3 minutes), written to bench/results/quick.*
+//   options: --backlog-mb=1024          backlog size for the drain/memory run (default 256, quick 32)
+//            --only=replication,client-writeapi,contrib-batch   contenders
+//            --scenarios=throughput,outage,restart,backlog
+//            --no-components            skip the component benchmarks
+//            --out=DIR                  where to write the results (default bench/results)
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const { runE2EBench } = require('./e2e');
+const report = require('./lib/report');
+
+function parseArgs(argv) {
+  const options = { quick: false, components: true, out: path.join(__dirname, 'results') };
+  for (const arg of argv) {
+    const [key, value] = arg.replace(/^--/, '').split('=');
+    if (key === 'quick') options.quick = true;
+    else if (key === 'no-components') options.components = false;
+    else if (key === 'backlog-mb') options.backlogBytes = Number(value) * 1024 * 1024;
+    else if (key === 'outage-s') options.outageMs = Number(value) * 1000;
+    else if (key === 'only') options.contenders = value.split(',');
+    else if (key === 'scenarios') options.scenarios = value.split(',');
+    else if (key === 'out') options.out = path.resolve(value);
+    else throw new Error(`unknown option ${arg} (see the top of bench/run.js)`);
+  }
+  return options;
+}
+
+function progress(text) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+}
+
+/** Runs `fn` with console.log captured: the component benchmarks print their own tables. */
+async function captureOutput(fn) {
+  const original = console.log;
+  const lines = [];
+  console.log = (...args) => lines.push(args.join(' '));
+  try {
+    await fn();
+  } finally {
+    console.log = original;
+  }
+  return lines.join('\n');
+}
+
+/** Each component benchmark is optional: one that is missing or fails is reported, not fatal. */
+async function runComponents(quick) {
+  const out = {};
+  const component = async (name, fn) => {
+    progress(`component: ${name}`);
+    const started = Date.now();
+    try {
+      const result = await fn();
+      out[name] = { seconds: (Date.now() - started) / 1000, ...result };
+    } catch (err) {
+      out[name] = { error: err.message.split('\n')[0] };
+      progress(`  ${name} failed: ${out[name].error}`);
+    }
+    if (out[name].text) process.stderr.write(out[name].text.replace(/^/gm, '    ') + '\n');
+  };
+  await component('line-protocol', async () => {
+    // bench/line-protocol.js runs when loaded and prints its table: run it as its own process.
+    const text = execFileSync(process.execPath, [path.join(__dirname, 'line-protocol.js')], { encoding: 'utf8', timeout: 300000 });
+    return { text: text.trim() };
+  });
+  await component('queue', async () => {
+    const { runQueueBench, printRows } = require('./queue');
+    const result = await runQueueBench(quick ? { seconds: 0.5, rounds: 2 } : { seconds: 1.5, rounds: 4 });
+    return { result, text: await captureOutput(() => printRows(result)) };
+  });
+  await component('writer', async () => {
+    const { runWriterBench, printRows } = require('./writer');
+    const result = await runWriterBench(quick ? { megabytes: 8, rounds: 1 } : { megabytes: 48, rounds: 2 });
+    return { result, text: await captureOutput(() => printRows(result)) };
+  });
+  await component('downsample', async () => {
+    const { runDownsampleBench } = require('./downsample');
+    const result = runDownsampleBench(quick ? { repeats: 1 } : {});
+    const text = result.map((r) => `${r.case.padEnd(24)} ${String(r.fn).padEnd(8)} ${r.pointsPerSec.toLocaleString('en-US').padStart(12)} points/s`).join('\n');
+    return { result, text };
+  });
+  return out;
+}
+
+function markdown(doc) {
+  const parts = [
+    `# Benchmark results (${doc.profileName} profile)`,
+    '',
+    `Run ${doc.startedAt} - ${doc.finishedAt} (${Math.round(doc.seconds)} s).`,
+    '',
+    `Machine: ${report.machineText(doc.machine, doc.load)}`,
+    '',
+    `Profile: throughput runs of ${doc.e2e.profile.durationMs / 1000} s with ${doc.e2e.profile.concurrency} requests in flight; ` +
+      `outage of ${doc.e2e.profile.outageMs / 1000} s at ${doc.e2e.profile.outageRate.toLocaleString('en-US')} lines/s (100-line messages); ` +
+      `restart: SIGKILL after ${doc.e2e.profile.restartOutageBeforeKillMs / 1000} s of outage; ` +
+      `backlog of ${Math.round(doc.e2e.profile.backlogBytes / 1048576)} MB (500 kB messages, stream paused, then resumed).`,
+    '',
+    report.markdownTable(doc.e2e),
+    '',
+    '## Goals',
+    '',
+    report.goalsText(doc.goals, true),
+    '',
+  ];
+  const comps = Object.entries(doc.components || {});
+  if (comps.length) {
+    parts.push('## Component benchmarks', '');
+    for (const [name, c] of comps) {
+      parts.push(`### ${name}`, '', c.error ? `failed: ${c.error}` : '```\n' + (c.text || '') + '\n```', '');
+    }
+  }
+  return parts.join('\n');
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const started = new Date();
+  const loads = [os.loadavg()[0]];
+  const loadTimer = setInterval(() => loads.push(os.loadavg()[0]), 5000);
+  loadTimer.unref();
+  const machine = report.describeMachine();
+  progress(`${options.quick ? 'quick' : 'default'} profile on ${machine.cores} cores; load average ${loads[0].toFixed(1)}`);
+
+  const components = options.components ? await runComponents(options.quick) : {};
+  const e2e = await runE2EBench({ ...options, log: progress });
+  clearInterval(loadTimer);
+  loads.push(os.loadavg()[0]);
+
+  const finished = new Date();
+  const doc = {
+    profileName: options.quick ? 'quick' : 'default',
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    seconds: (finished - started) / 1000,
+    machine,
+    load: { min: Math.min(...loads), max: Math.max(...loads) },
+    e2e,
+    goals: report.evaluateGoals(e2e),
+    components,
+  };
+
+  fs.mkdirSync(options.out, { recursive: true });
+  const base = path.join(options.out, options.quick ? 'quick' : 'latest');
+  fs.writeFileSync(`${base}.json`, JSON.stringify(doc, null, 2) + '\n');
+  fs.writeFileSync(`${base}.md`, markdown(doc));
+
+  console.log(report.consoleTable(e2e));
+  console.log('');
+  console.log(report.goalsText(doc.goals, false));
+  console.log('');
+  console.log(`Machine: ${report.machineText(machine, doc.load)}`);
+  console.log(`Written: ${path.relative(process.cwd(), base)}.json and .md (${Math.round(doc.seconds)} s)`);
+  // Pools and timers of the harness must not keep the process alive once the results are written.
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
