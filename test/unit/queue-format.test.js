@@ -1,7 +1,7 @@
 'use strict';
 const assert = require('assert');
 const { crc32, crc32Portable } = require('../../nodes/lib/queue/crc32');
-const { encodeFrame, decodeFrameHeader, frameChecksumMatches, FRAME_HEADER_BYTES } = require('../../nodes/lib/queue/record-format');
+const { encodeFrame, encodeLinesFrame, decodeFrameHeader, frameChecksumMatches, FRAME_HEADER_BYTES } = require('../../nodes/lib/queue/record-format');
 const { comparePositions } = require('../../nodes/lib/queue');
 
 describe('queue framing', function () {
@@ -26,6 +26,20 @@ describe('queue framing', function () {
     assert.strictEqual(frame.length, FRAME_HEADER_BYTES + header.payloadBytes);
     assert.ok(frameChecksumMatches(frame, 0, header));
     assert.strictEqual(frame.toString('utf8', FRAME_HEADER_BYTES), data);
+  });
+
+  it('encodes big appends piecewise into exactly the bytes of one join, ASCII or not', function () {
+    for (const count of [1, 255, 256, 257, 1000, 4425]) {
+      const ascii = Array.from({ length: count }, (_, i) => `m,host=h${i % 7} v=${i}i ${1700000000000 + i}`);
+      const mixed = ascii.map((line, i) => (i % 97 === 3 ? `${line.slice(0, 8)}é€😀${line.slice(8)}` : line));
+      for (const lines of [ascii, mixed]) {
+        const piecewise = encodeLinesFrame(lines, 42);
+        assert.ok(piecewise.equals(encodeFrame(lines.join('\n'), lines.length, 42)), `${count} lines differ`);
+        const header = decodeFrameHeader(piecewise, 0);
+        assert.strictEqual(piecewise.toString('utf8', FRAME_HEADER_BYTES), lines.join('\n'));
+        assert.ok(frameChecksumMatches(piecewise, 0, header));
+      }
+    }
   });
 
   it('detects a flipped bit anywhere in the frame, header included', function () {

@@ -7,7 +7,7 @@ import type { FileHandle } from 'fs/promises';
 import * as fsp from 'fs/promises';
 import { readAckPosition, syncDirectory, writeAckPosition } from './ack-file';
 import { comparePositions, type QueuePosition } from './position';
-import { encodeFrame, FRAME_HEADER_BYTES } from './record-format';
+import { encodeLinesFrame, FRAME_HEADER_BYTES } from './record-format';
 import { listSegmentIds, type ScanItem, SegmentScanner, segmentPath } from './segment';
 
 export const DEFAULT_MAX_QUEUE_SIZE_BYTES = 67108860;
@@ -221,7 +221,7 @@ export class DurableQueue extends EventEmitter {
     if (!Array.isArray(lines)) return Promise.reject(new TypeError('append() takes an array of lines'));
     if (lines.length === 0) return Promise.resolve();
     const enqueuedAt = this.now();
-    const frame = encodeFrame(lines.join('\n'), lines.length, enqueuedAt);
+    const frame = encodeLinesFrame(lines, enqueuedAt);
     const payloadBytes = frame.length - FRAME_HEADER_BYTES;
     if (frame.length > this.maxQueueSizeBytes) {
       return Promise.reject(
