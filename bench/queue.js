@@ -112,7 +112,7 @@ async function bigQueueMemory(dir, megabytes) {
   return { megabytes, lines, openSeconds, rssGrowthMB: (peak - before) / 1024 / 1024 };
 }
 
-async function runQueueBench({ seconds = Number(process.env.QUEUE_BENCH_SECONDS || 4), rounds = 8, dir, bigMB = Number(process.env.QUEUE_BENCH_BIG_MB || 0) } = {}) {
+async function runQueueBench({ seconds = Number(process.env.QUEUE_BENCH_SECONDS || 4), rounds = 16, dir, bigMB = Number(process.env.QUEUE_BENCH_BIG_MB || 0) } = {}) {
   const root = fs.mkdtempSync(path.join(dir || os.tmpdir(), 'queue-bench-'));
   try {
     const rows = [];
