@@ -328,6 +328,11 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
     await fill('#node-config-input-username', influx.adminUser);
     await fill('#node-config-input-password', influx.adminPassword);
     await closeDialog('#node-config-dialog-ok');
+    // Count the live updates the stream publishes through Node-RED comms while it drains.
+    await page.evaluate((id) => {
+      window.__replicationUpdates = 0;
+      RED.comms.subscribe(`influxdb-replication/replications/${id}`, () => window.__replicationUpdates++);
+    }, repl.id);
     await page.locator('#red-ui-header-button-deploy').click();
     await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: UI_TIMEOUT_MS });
 
@@ -335,6 +340,7 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
     const remaining = card.locator('[data-field="remainingBytesToBeSynced"] .influxdb-replication-value');
     await waitFor(async () => (await remaining.getAttribute('data-value')) === '0', { timeoutMs: 20000, message: 'the queue to drain in the sidebar' });
     assert.strictEqual(await card.locator('[data-field="latestResponseCode"] .influxdb-replication-value').textContent(), '204');
+    assert.ok((await page.evaluate(() => window.__replicationUpdates)) > 0, 'no comms update arrived');
     assert.ok((await influx.countPoints('sensors', null, 'environment')) >= 4, 'the readings queued while the remote was down arrived');
     await shot('10-sidebar-drained');
   });
