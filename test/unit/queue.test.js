@@ -302,6 +302,43 @@ describe('DurableQueue', function () {
       assert.strictEqual(queue.stats().dropped.corrupt.records, 1);
     });
 
+    it('skips damage at the end of an older segment without cutting it off', async function () {
+      await fillAndClose(60, { segmentMaxBytes: 1024 });
+      const files = segmentFiles(dir);
+      assert.ok(files.length >= 2);
+      const first = path.join(dir, files[0]);
+      const buf = fs.readFileSync(first);
+      buf[buf.length - 1] ^= 0xff; // last record of a segment that is not the last one
+      fs.writeFileSync(first, buf);
+      queue = await open({ segmentMaxBytes: 1024 });
+      const data = (await readAll(queue)).map((r) => r.data);
+      assert.strictEqual(data.length, 59);
+      assert.strictEqual(data[data.length - 1], 'rec v=59i', 'later segments are intact');
+      assert.strictEqual(fs.statSync(first).size, buf.length);
+      assert.strictEqual(queue.stats().dropped.corrupt.records, 1);
+    });
+
+    it('counts damage that appears while the queue is open once, however often it is read', async function () {
+      const drops = [];
+      queue = await open({ onDrop: (d) => drops.push(d) });
+      for (let i = 0; i < 5; i++) await queue.append([`rec v=${i}i`]);
+      const full = path.join(dir, segmentFiles(dir)[0]);
+      const frameBytes = fs.statSync(full).size / 5;
+      const fd = fs.openSync(full, 'r+');
+      fs.writeSync(fd, Buffer.from('#'), 0, 1, frameBytes + FRAME_HEADER_BYTES); // payload of record 1
+      fs.closeSync(fd);
+      const first = (await readAll(queue)).map((r) => r.data);
+      queue.rewind();
+      const second = (await readAll(queue)).map((r) => r.data);
+      assert.deepStrictEqual(first, ['rec v=0i', 'rec v=2i', 'rec v=3i', 'rec v=4i']);
+      assert.deepStrictEqual(second, first);
+      assert.strictEqual(queue.stats().dropped.corrupt.records, 1);
+      assert.deepStrictEqual(drops, [{ reason: 'corrupt', records: 1, lines: 0, bytes: frameBytes }]);
+      await queue.readNext(1e6);
+      await queue.ack({ segment: Number(segmentFiles(dir)[0].slice(0, 10)), offset: 5 * frameBytes });
+      assert.strictEqual(queue.stats().unsentRecords, 0, 'the damaged record is not left counted as unsent');
+    });
+
     it('streams recovery and reads through a small window (memory bounded by maxBytes + a fixed buffer)', async function () {
       this.timeout(20000);
       const record = 'x'.repeat(1000);
@@ -410,6 +447,22 @@ describe('DurableQueue', function () {
         Array.from({ length: kept.length }, (_, i) => total - kept.length + i),
       );
     });
+  });
+
+  it("ignores a late ack for records that 'drop-oldest' already discarded", async function () {
+    queue = await open({ maxQueueSizeBytes: MiB, segmentMaxBytes: 64 * 1024, onQueueFull: 'drop-oldest' });
+    const record = 'r'.repeat(10 * 1024);
+    for (let i = 0; i < 50; i++) await queue.append([`${i} ${record}`]);
+    const inFlight = await queue.readNext(30 * 1024); // a writer is sending these...
+    for (let i = 50; i < 150; i++) await queue.append([`${i} ${record}`]); // ...while the queue overflows
+    const dropped = queue.stats().dropped['queue-full'].records;
+    assert.ok(dropped >= inFlight.length);
+    await queue.ack(inFlight[inFlight.length - 1].end); // the send succeeds late
+    const stats = queue.stats();
+    assert.strictEqual(stats.acknowledged.records, 0, 'nothing counted twice');
+    const rest = await readAll(queue);
+    assert.strictEqual(rest.length + dropped, 150);
+    assert.strictEqual(rest[0].data.split(' ')[0], String(dropped));
   });
 
   describe('max age', function () {

@@ -603,6 +603,8 @@ export class DurableQueue extends EventEmitter {
           offset = item.end;
         }
       }
+      // Acknowledged to its end, nothing in it is unsent, even a record that went bad after it was counted.
+      if (target.offset >= last.size) last.unsent = zeroCounter();
       if (last.unsent.records === 0) last.newestUnsentAt = -Infinity;
     }
 
