@@ -160,6 +160,9 @@ async function runCrashScenario(options = {}) {
       peakRssBytes: rss.peak(),
       durationMs: Date.now() - started,
     };
+  } catch (err) {
+    if (red) err.message += `\nNode-RED log tail:\n${red.logs().split('\n').slice(-30).join('\n')}`;
+    throw err;
   } finally {
     flapping = false;
     await flapper.catch(() => {});

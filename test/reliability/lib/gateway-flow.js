@@ -6,6 +6,10 @@
 // global context and served by GET /observed, so a test can check what a user's flow would have received.
 
 const OBSERVED_LIMIT = 2000;
+// A message as text with a long payload cut (dropped lines can be megabytes): the fields around it are what a
+// secrets check needs, and keeping megabytes per message in context would measure the recorder, not the node.
+const BOUNDED_TEXT =
+  "JSON.stringify(Object.assign({}, msg, typeof msg.payload === 'string' && msg.payload.length > 4096 ? { payload: msg.payload.slice(0, 4096) + '...(' + msg.payload.length + ' chars)' } : {}))";
 
 /** Function-node code that appends `expr` to the global list `name` (bounded). */
 function recorder(name, expr) {
@@ -79,7 +83,7 @@ function gatewayFlow({ remotes, streams, inlineCredentials = false, tab = 'rel' 
         z: tab,
         type: 'function',
         name: 'record output 1',
-        func: `${recorder('output1', `{ stream: ${JSON.stringify(id)}, text: JSON.stringify(msg) }`)}\nreturn null;`,
+        func: `${recorder('output1', `{ stream: ${JSON.stringify(id)}, text: ${BOUNDED_TEXT} }`)}\nreturn null;`,
         outputs: 1,
         wires: [[]],
       },
@@ -88,7 +92,7 @@ function gatewayFlow({ remotes, streams, inlineCredentials = false, tab = 'rel' 
         z: tab,
         type: 'function',
         name: 'record output 2 (dropped)',
-        func: `${recorder('output2', `{ stream: ${JSON.stringify(id)}, reason: msg.reason, lineCount: msg.lineCount, text: JSON.stringify(msg) }`)}\nreturn null;`,
+        func: `${recorder('output2', `{ stream: ${JSON.stringify(id)}, reason: msg.reason, lineCount: msg.lineCount, payloadLines: typeof msg.payload === 'string' && msg.payload ? msg.payload.split('\\n').length : 0, text: ${BOUNDED_TEXT} }`)}\nreturn null;`,
         outputs: 1,
         wires: [[]],
       },

@@ -114,6 +114,14 @@ class LoadGenerator {
     }
   }
 
+  /** Resolves once maxRequests have been answered (or failed). */
+  async finished() {
+    await Promise.all(this.workers);
+    this.workers = [];
+    this.running = false;
+    return this.summary();
+  }
+
   /** Stops after the requests in flight have been answered (or failed). */
   async stop() {
     this.running = false;
