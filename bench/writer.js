@@ -32,6 +32,12 @@ function makeRecords(megabytes, linesPerRecord) {
   return { records, lines: i, bytes };
 }
 
+/** CPU seconds of this process (all threads, so gzip in libuv's pool counts) since `start`. */
+function cpuSecondsSince(start) {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
 async function fillQueue(dir, records) {
   const queue = await DurableQueue.open({ dir, maxQueueSizeBytes: 4 * 1024 * 1024 * 1024, maxAgeSeconds: 0 });
   // Many appends in flight: the queue's group commit makes filling fast; this part is not timed.
@@ -45,6 +51,7 @@ async function runWriter(vm, records, { gzip }) {
   const client = new RemoteClient({ remoteURL: vm.url, remoteOrgID: 'org', writeAPI: 'v2', allowInsecureTLS: false }, { remoteAPIToken: 'token' });
   const writer = new StreamWriter(queue, client, 'bench', { gzip, maxBatchBytes: MAX_BATCH_BYTES });
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   await new Promise((resolve, reject) => {
     const deadline = Date.now() + 600_000;
     const check = () => {
@@ -63,13 +70,14 @@ async function runWriter(vm, records, { gzip }) {
     writer.start();
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpuSeconds = cpuSecondsSince(cpuStart);
   const state = writer.getState();
   await writer.stop();
   await client.close();
   await queue.close();
   fs.rmSync(dir, { recursive: true, force: true });
   if (state.retries !== 0) throw new Error(`writer needed ${state.retries} retries: ${state.latestErrorMessage}`);
-  return { seconds, lines: state.linesSent, requests: state.requests, wireBytes: state.bytesSent };
+  return { seconds, cpuSeconds, lines: state.linesSent, requests: state.requests, wireBytes: state.bytesSent };
 }
 
 async function runRaw(vm, bodies, { gzip }) {
@@ -79,6 +87,7 @@ async function runRaw(vm, bodies, { gzip }) {
   const headers = { 'content-type': 'text/plain; charset=utf-8', authorization: 'Token token', 'user-agent': USER_AGENT };
   if (gzip) headers['content-encoding'] = 'gzip';
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   let lines = 0;
   for (let i = 0; i < prepared.length; i++) {
     const res = await pool.request({ method: 'POST', path: url.pathname + url.search, headers, body: prepared[i] });
@@ -87,8 +96,9 @@ async function runRaw(vm, bodies, { gzip }) {
     lines += bodies[i].lines;
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpuSeconds = cpuSecondsSince(cpuStart);
   await pool.close();
-  return { seconds, lines, requests: prepared.length, wireBytes: prepared.reduce((s, b) => s + b.length, 0) };
+  return { seconds, cpuSeconds, lines, requests: prepared.length, wireBytes: prepared.reduce((s, b) => s + b.length, 0) };
 }
 
 async function runInfluxClient(vm, records, { gzip }) {
@@ -120,13 +130,15 @@ async function runInfluxClient(vm, records, { gzip }) {
     },
   });
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   for (const record of records) writeApi.writeRecords(record);
   await writeApi.flush();
   await allWritten;
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpuSeconds = cpuSecondsSince(cpuStart);
   await writeApi.close().catch(() => undefined);
   if (failed) throw failed;
-  return { seconds, lines: written, requests, wireBytes: null };
+  return { seconds, cpuSeconds, lines: written, requests, wireBytes: null };
 }
 
 /** Lets VictoriaMetrics finish ingesting the previous run, so runs do not compete with its background work. */
@@ -173,6 +185,7 @@ async function runWriterBench({ megabytes = Number(process.env.WRITER_BENCH_MB |
           linesPerSecond: Math.round(lines / result.seconds),
           megabytesPerSecond: +((bytes / 1048576) / result.seconds).toFixed(1),
           requests: result.requests,
+          nodeCpuSeconds: +result.cpuSeconds.toFixed(2),
           ratioToRaw: +(raw.seconds / result.seconds).toFixed(3),
         });
       }
@@ -184,8 +197,8 @@ async function runWriterBench({ megabytes = Number(process.env.WRITER_BENCH_MB |
 }
 
 function printRows(rows) {
-  const header = ['method', 'gzip', 'lines', 'MB', 'seconds', 'lines/s', 'MB/s', 'requests', 'vs raw'];
-  const table = rows.map((r) => [r.method, r.gzip ? 'on' : 'off', r.lines, r.megabytes, r.seconds, r.linesPerSecond, r.megabytesPerSecond, r.requests ?? '-', `${(r.ratioToRaw * 100).toFixed(1)}%`].map(String));
+  const header = ['method', 'gzip', 'lines', 'MB', 'seconds', 'lines/s', 'MB/s', 'requests', 'node CPU s', 'vs raw'];
+  const table = rows.map((r) => [r.method, r.gzip ? 'on' : 'off', r.lines, r.megabytes, r.seconds, r.linesPerSecond, r.megabytesPerSecond, r.requests ?? '-', r.nodeCpuSeconds, `${(r.ratioToRaw * 100).toFixed(1)}%`].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const fmt = (row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   console.log(fmt(header));

@@ -274,20 +274,36 @@ export class StreamWriter extends EventEmitter {
     // this hides the queue read and gzip behind the network and the remote's work.
     let prepared: Promise<PreparedBatch | null> | null = null;
     const signal = this.abort.signal;
+    // Acks go out in queue order, only over an unbroken run of delivered batches, one durable ack for all
+    // that were delivered since the last. They are issued after the read of the next batch: the queue runs
+    // its operations one at a time, and the next request should not wait for an ack's fsync. A failed ack
+    // ends this generation (the records are then sent again).
+    const flushAcks = (): void => {
+      if (!window.length || !window[0].done) return;
+      acking = acking
+        .then(() => this.ackDelivered(window))
+        .catch((err: unknown) => {
+          failure = failure ?? err;
+          this.wake();
+        });
+    };
     try {
       while (this.isCurrent(gen)) {
         if (failure) throw failure;
         if (this.paused) {
+          flushAcks();
           await this.nextWake(true);
           continue;
         }
         if (running.size >= this.settings.maxConcurrentRequests) {
           if (!prepared && this.retryAt <= this.settings.now()) prepared = this.prepareBatch();
+          flushAcks();
           await Promise.race([...running, this.nextWake(true)]);
           continue;
         }
         const wait = this.retryAt - this.settings.now();
         if (wait > 0) {
+          flushAcks();
           await this.sleep(wait);
           continue;
         }
@@ -297,6 +313,7 @@ export class StreamWriter extends EventEmitter {
         if (!next && this.isCurrent(gen)) next = await this.prepareBatch();
         if (!this.isCurrent(gen)) break; // the batch is read again after the rewind of the next generation
         if (!next) {
+          flushAcks();
           await (running.size ? Promise.race([...running, this.nextWake(true)]) : this.nextWake(true));
           continue;
         }
@@ -306,14 +323,6 @@ export class StreamWriter extends EventEmitter {
         const delivery: Promise<void> = this.deliver(batch, encoded, gen, signal)
           .then(() => {
             entry.done = true;
-            // Acks go out in queue order, only over an unbroken run of delivered batches. The next request
-            // does not wait for the ack's fsync; a failed ack stops this generation (and the records are resent).
-            acking = acking
-              .then(() => this.ackDelivered(window))
-              .catch((err: unknown) => {
-                failure = failure ?? err;
-                this.wake();
-              });
           })
           .catch((err: unknown) => {
             if (!(err instanceof Cancelled)) failure = failure ?? err;
@@ -329,6 +338,7 @@ export class StreamWriter extends EventEmitter {
       // Deliveries (and reads) of this generation must settle before the next one rewinds the queue.
       if (prepared) await (prepared as Promise<unknown>).catch(() => undefined);
       await Promise.allSettled([...running]);
+      flushAcks();
       await acking.catch(() => undefined);
     }
   }
@@ -352,6 +362,8 @@ export class StreamWriter extends EventEmitter {
     for (;;) {
       if (this.batcher.hasFullBatch()) return this.batcher.take(false);
       const room = max - this.batcher.bufferedBytes - (this.batcher.isEmpty ? 0 : 1);
+      // Nearly full: another read would add little and costs a turn of the queue (which may be busy acking).
+      if (!this.batcher.isEmpty && room < max / 16) return this.batcher.take(true);
       const records = await this.queue.readNext(Math.max(1, room));
       if (records.length === 0) return this.batcher.take(true);
       this.batcher.add(records);
