@@ -303,7 +303,9 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
       message: `queue size in the sidebar to grow from ${before}`,
     });
     assert.match(await queueCell.textContent(), / of 67\.1 MB$/);
-    assert.ok((await card.locator('polyline').getAttribute('points')).split(' ').length >= 2, 'the chart has points');
+    assert.ok((await card.locator('polyline').getAttribute('points')).split(' ').length >= 2, 'the chart has a queue size line');
+    assert.ok((await card.locator('polygon').getAttribute('points')).split(' ').length >= 4, 'the chart has a still-to-send area');
+    assert.match(await card.locator('.influxdb-replication-chart-caption').textContent(), /last 10 minutes; top: \d/);
     await shot('08-sidebar-queue-grew');
 
     await card.locator('.influxdb-replication-pause').click();
