@@ -257,6 +257,69 @@ describe('influxdb-replication node', function () {
     });
   });
 
+  describe('bounds', () => {
+    // 500 kB of lines with distinct timestamps: the queue's smallest allowed bound holds about 67 of these.
+    function bigPayload(k) {
+      const lines = [];
+      for (let i = 0; lines.length * 50 < 500000; i++) lines.push(`big,k=${k} v=${i},pad="${'x'.repeat(20)}" ${k * 100000 + i + 1}`);
+      return lines.join('\n');
+    }
+
+    it('refuses new data with a clear "queue full" error under reject, keeping what was queued', async () => {
+      responder = () => ({ status: 503 });
+      const n = await load({ maxQueueSizeBytes: 33554430, onQueueFull: 'reject' });
+      const dropped = collect(n.droppedOut);
+      let error;
+      let accepted = 0;
+      for (let k = 0; k < 200 && !error; k++) {
+        const outcome = await send(n, { payload: bigPayload(k) });
+        if (outcome === 'complete') accepted++;
+        else error = outcome;
+      }
+      assert.ok(error, 'the queue never filled');
+      assert.match(error.message, /queue full/);
+      const r = await row();
+      assert.strictEqual(r.state, 'full');
+      assert.ok(r.currentQueueSizeBytes <= 33554430, `${r.currentQueueSizeBytes} bytes on disk`);
+      assert.ok(accepted >= 60, `only ${accepted} payloads fitted`);
+      // Nothing queued was touched: every accepted line is still there; the refused payload's lines are counted.
+      const linesPerPayload = bigPayload(0).split('\n').length;
+      assert.strictEqual(r.remainingLinesToBeSynced, accepted * linesPerPayload);
+      assert.strictEqual(r.linesDropped['queue-full'], linesPerPayload);
+      // The refused message went to Catch with its lines; they are not emitted again as dropped.
+      assert.strictEqual(dropped.length, 0);
+    });
+
+    it('drops the oldest unsent data to output 2 under drop-oldest, and counts it', async () => {
+      responder = () => ({ status: 503 });
+      const n = await load({ maxQueueSizeBytes: 33554430, onQueueFull: 'drop-oldest' });
+      const dropped = collect(n.droppedOut);
+      for (let k = 0; k < 90; k++) assert.strictEqual(await send(n, { payload: bigPayload(k) }), 'complete');
+      const first = await waitFor(() => dropped[0], { message: 'a dropped-lines message' });
+      assert.strictEqual(first.reason, 'queue-full');
+      assert.ok(first.lineCount > 0);
+      assert.match(first.payload, /^big,k=0 v=0,/, `the oldest lines go first, got ${first.payload.slice(0, 40)} (${first.lineCount} lines)`);
+      const r = await row();
+      assert.ok(r.currentQueueSizeBytes <= 33554430);
+      assert.ok(r.linesDropped['queue-full'] >= first.lineCount);
+    });
+
+    it('drops lines older than maxAgeSeconds (by enqueue time) to output 2', async () => {
+      helper.settings({ influxdbReplication: { queueDir: queueRoot, expireIntervalMs: 100, writer: { initialBackoffMs: 50, maxBackoffMs: 100 } } });
+      const n = await load({ maxAgeSeconds: 1 });
+      assert.strictEqual(await send(n, { control: 'pause' }), 'complete');
+      const dropped = nextMessage(n.droppedOut, { timeoutMs: 8000 });
+      assert.strictEqual(await send(n, { payload: 'old v=1 1\nold v=2 2' }), 'complete');
+      const msg = await dropped;
+      assert.strictEqual(msg.reason, 'age');
+      assert.strictEqual(msg.lineCount, 2);
+      assert.strictEqual(msg.payload, 'old v=1 1\nold v=2 2');
+      const r = await row();
+      assert.strictEqual(r.remainingLinesToBeSynced, 0);
+      assert.strictEqual(r.linesDropped.age, 2);
+    });
+  });
+
   describe('control messages', () => {
     it('pause holds the queue, resume sends it', async () => {
       const n = await load();
