@@ -58,6 +58,15 @@ export = function (RED: NodeAPI) {
       RED.comms.publish(`influxdb-replication/replications/${node.id}`, row, false);
     }, STATUS_INTERVAL_MS);
 
+    // Appends only change the queue figures: show them (badge and sidebar) at most once a second, without
+    // sending a status message, which is for send attempts.
+    const showQueued = throttle(() => {
+      if (!stream) return;
+      const row = stream.row();
+      node.status(statusOf(row));
+      RED.comms.publish(`influxdb-replication/replications/${node.id}`, row, false);
+    }, STATUS_INTERVAL_MS);
+
     const showStatus = () => {
       if (stream) node.status(statusOf(stream.row()));
     };
@@ -103,6 +112,7 @@ export = function (RED: NodeAPI) {
               showStatus();
               publish();
             });
+            opened.on('queued', showQueued);
             opened.on('dropped', (dropped: DroppedLines) => node.send([null, droppedMessage(dropped)]));
             showStatus();
             return opened;
@@ -168,6 +178,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (removed: boolean, done: () => void) => {
       publish.cancel();
+      showQueued.cancel();
       opening
         .then(async (opened) => {
           if (!opened) return;

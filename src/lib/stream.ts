@@ -64,7 +64,8 @@ export interface DroppedLines {
 const DROP_REASONS: readonly DropReason[] = ['non-retryable', 'age', 'queue-full', 'purge', 'corrupt'];
 
 /**
- * Events: 'change' (after anything that may change the row), 'dropped' (DroppedLines).
+ * Events: 'change' (after a send attempt, an ack, a control or a drop), 'queued' (after lines were appended),
+ * 'dropped' (DroppedLines).
  */
 export class ReplicationStream extends EventEmitter {
   private writer: StreamWriter;
@@ -115,6 +116,7 @@ export class ReplicationStream extends EventEmitter {
     try {
       await this.queue.append(lines);
       this.queueFull = false;
+      this.emit('queued');
     } catch (err) {
       if ((err as { code?: string }).code === 'QUEUE_FULL') {
         this.queueFull = true;

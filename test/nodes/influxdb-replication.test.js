@@ -420,6 +420,10 @@ describe('influxdb-replication node', function () {
       assert.strictEqual(await send(n, { control: 'pause' }), 'complete');
       const s = await waitFor(() => seen.find((x) => x.fill === 'grey'));
       assert.match(s.text, /^paused/);
+      // Appended lines show in the badge without a send attempt.
+      assert.strictEqual(await send(n, { payload: 'm v=1 1' }), 'complete');
+      const grown = await waitFor(() => seen.find((x) => x.fill === 'grey' && x.text === 'paused · 7 B'), { message: 'the badge to show the queued bytes' });
+      assert.ok(grown);
     });
   });
 

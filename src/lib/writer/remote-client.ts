@@ -145,7 +145,8 @@ export class RemoteClient {
   }
 
   private describeProbe(bucket: string, result: WriteResult): string {
-    const detail = result.errorMessage ? `: ${result.errorMessage}` : '';
+    // An empty error body is described as "HTTP <code>" elsewhere; the sentence below already names the code.
+    const detail = result.errorMessage && result.errorMessage !== `HTTP ${result.statusCode}` ? `: ${result.errorMessage}` : '';
     const what = this.settings.writeAPI === 'v1' ? 'database' : 'bucket';
     const s = result.statusCode;
     if (s >= 200 && s < 300) return `OK: the remote accepts writes to ${what} ${JSON.stringify(bucket)}`;
