@@ -152,7 +152,7 @@ async function settle(vm) {
 }
 
 /** Runs the comparison; returns one row per method and gzip setting. */
-async function runWriterBench({ megabytes = Number(process.env.WRITER_BENCH_MB || 64), linesPerRecord = 100, rounds = 2 } = {}) {
+async function runWriterBench({ megabytes = Number(process.env.WRITER_BENCH_MB || 64), linesPerRecord = 100, rounds = Number(process.env.WRITER_BENCH_ROUNDS || 3) } = {}) {
   const { records, lines, bytes } = makeRecords(megabytes, linesPerRecord);
   const bodies = buildBatches(records.map((r, i) => ({ data: r.join('\n'), lines: r.length, end: { segment: 0, offset: i } })), MAX_BATCH_BYTES);
   const vm = await startVictoriaMetrics();

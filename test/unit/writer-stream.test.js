@@ -180,7 +180,8 @@ describe('writer StreamWriter', function () {
     const drops = [];
     w.on('dropped', (d) => drops.push(d));
     w.start();
-    await waitFor(() => w.getState().blockedBy === 'data' && new Set(state.stored).size === 99);
+    // After the first retry of the isolated line, its 400 is the latest answer (good halves answered 204 before).
+    await waitFor(() => w.getState().blockedBy === 'data' && w.getState().retries >= 1 && w.getState().latestResponseCode === 400 && new Set(state.stored).size === 99);
     let s = w.getState();
     assert.strictEqual(s.state, 'blocked');
     assert.strictEqual(s.latestResponseCode, 400);
@@ -383,5 +384,39 @@ describe('writer StreamWriter', function () {
     assert.deepStrictEqual(sentLines(server).sort(), lines(400).sort());
     assert.deepStrictEqual(queue.ackCalls, [...queue.ackCalls].sort((a, b) => a - b));
     assert.strictEqual(w.getState().linesSent, 400);
+  });
+
+  it('a failing queue read is reported and retried; a failing ack makes the unacknowledged records go again', async function () {
+    const server = await canned(() => ({ status: 204 }));
+    const queue = new FakeQueue();
+    const realRead = queue.readNext.bind(queue);
+    const realAck = queue.ack.bind(queue);
+    let readFailures = 1;
+    let ackFailures = 1;
+    queue.readNext = async (max) => {
+      if (readFailures > 0) {
+        readFailures--;
+        throw new Error('EIO: disk on fire');
+      }
+      return realRead(max);
+    };
+    queue.ack = async (pos) => {
+      if (ackFailures > 0) {
+        ackFailures--;
+        throw new Error('ENOSPC: no space for the ack file');
+      }
+      return realAck(pos);
+    };
+    queue.append(lines(3));
+    const w = writer(queue, server.url);
+    const messages = [];
+    w.on('change', (s) => messages.push(s.latestErrorMessage));
+    w.start();
+    await waitFor(() => queue.allAcked);
+    assert.ok(messages.some((m) => /queue error: EIO: disk on fire/.test(m)));
+    assert.ok(messages.some((m) => /queue error: ENOSPC/.test(m)));
+    // The first delivery could not be acknowledged, so its lines went again: at least once, never lost.
+    assert.deepStrictEqual(sentLines(server), [...lines(3), ...lines(3)]);
+    assert.strictEqual(w.getState().latestErrorMessage, '');
   });
 });

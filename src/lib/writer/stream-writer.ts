@@ -296,7 +296,11 @@ export class StreamWriter extends EventEmitter {
           continue;
         }
         if (running.size >= this.settings.maxConcurrentRequests) {
-          if (!prepared && this.retryAt <= this.settings.now()) prepared = this.prepareBatch();
+          if (!prepared && this.retryAt <= this.settings.now()) {
+            prepared = this.prepareBatch();
+            // Its failure is handled where it is awaited; until then it must not count as unhandled.
+            prepared.catch(() => undefined);
+          }
           flushAcks();
           await Promise.race([...running, this.nextWake(true)]);
           continue;
