@@ -68,6 +68,7 @@ const PROFILES = {
     quietMs: 20000,
     backlogBytes: 256 * 1024 * 1024,
     ceilingMs: 3000,
+    nodeRedCeilingMs: 2000,
   },
   quick: {
     durationMs: 2500,
@@ -82,6 +83,7 @@ const PROFILES = {
     quietMs: 8000,
     backlogBytes: 32 * 1024 * 1024,
     ceilingMs: 1500,
+    nodeRedCeilingMs: 1000,
   },
 };
 
@@ -220,7 +222,9 @@ async function throughputRun(ctx, contender, shape, gzip) {
     const warm = generatorFor(red, contender, nextRun('warm'), shape.lines, profile.concurrency);
     await warm.closedLoop(profile.warmupMs);
     await warm.close();
-    const ceiling = await nodeRedCeiling(red, contender.format, shape.lines, profile, profile.ceilingMs);
+    // Node-RED's ceiling, measured in this process just before and just after the contender: other load on
+    // the machine that changes during the run then weighs on both sides of the ratio.
+    const before = await nodeRedCeiling(red, contender.format, shape.lines, profile, profile.nodeRedCeilingMs);
     const run = nextRun('tp');
     const gen = generatorFor(red, contender, run, shape.lines, profile.concurrency);
     const memory = watchMemory(red.pid);
@@ -240,6 +244,8 @@ async function throughputRun(ctx, contender, shape, gzip) {
     await gen.close();
     const drained = await remote.waitForLines(contender.measurement, run, s.offered, { quietMs: Math.min(profile.quietMs, 10000), timeoutMs: 120000 });
     const mem = memory.stop();
+    const after = await nodeRedCeiling(red, contender.format, shape.lines, profile, profile.nodeRedCeilingMs);
+    const ceiling = { linesPerSec: (before.linesPerSec + after.linesPerSec) / 2 };
     const seconds = (end - start) / 1000;
     return {
       contender: contender.key,
@@ -252,6 +258,7 @@ async function throughputRun(ctx, contender, shape, gzip) {
       arrivedLinesPerSec: arrivalRate(start, drained),
       arrivals: samples.map((x) => [Math.round(x.t - start), x.arrived]),
       nodeRedCeilingLinesPerSec: ceiling.linesPerSec,
+      nodeRedCeilingBeforeAfter: [before.linesPerSec, after.linesPerSec],
       sent: s.offered,
       acked: s.acked,
       refused: s.refused,

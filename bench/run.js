@@ -72,12 +72,12 @@ async function runComponents(quick) {
   });
   await component('queue', async () => {
     const { runQueueBench, printRows } = require('./queue');
-    const result = await runQueueBench(quick ? { seconds: 0.5, rounds: 2 } : { seconds: 1.5, rounds: 4 });
+    const result = await runQueueBench(quick ? { seconds: 0.5, rounds: 2 } : { seconds: 1, rounds: 4 });
     return { result, text: await captureOutput(() => printRows(result)) };
   });
   await component('writer', async () => {
     const { runWriterBench, printRows } = require('./writer');
-    const result = await runWriterBench(quick ? { megabytes: 8, rounds: 1 } : { megabytes: 48, rounds: 2 });
+    const result = await runWriterBench(quick ? { megabytes: 8, rounds: 1 } : { megabytes: 32, rounds: 2 });
     return { result, text: await captureOutput(() => printRows(result)) };
   });
   await component('downsample', async () => {

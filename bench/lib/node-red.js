@@ -5,7 +5,9 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { request } = require('undici');
 const { startNodeRed, PROJECT_ROOT, PACKAGE_NAME } = require('../../test/harness/node-red');
+const { sleep } = require('../../test/harness/servers');
 
 const LINKED_PACKAGES = {
   'node-red-contrib-influxdb': path.join(PROJECT_ROOT, 'node_modules', 'node-red-contrib-influxdb'),
@@ -55,7 +57,39 @@ async function startBenchNodeRed({ flows, credentials, needsReplication = false,
     await stop();
     fs.rmSync(userDir, { recursive: true, force: true });
   };
+  const restart = red.restart;
+  red.restart = async () => {
+    await restart();
+    await waitForFlows(red);
+  };
+  try {
+    await waitForFlows(red);
+  } catch (err) {
+    await red.stop();
+    throw err;
+  }
   return red;
+}
+
+/**
+ * Node-RED answers GET /settings before the flows have started: until then a POST to an `http in` URL gets
+ * a 404, which the generator would count as a refused (and so lost) message. Every bench flow has POST
+ * /ceiling (bench/lib/flows.js); once it answers 204, the flows are running.
+ */
+async function waitForFlows(red, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const res = await request(`${red.url}/ceiling`, { method: 'POST', body: 'ready', headers: { 'content-type': 'text/plain' } });
+      last = `${res.statusCode} ${(await res.body.text()).slice(0, 200)}`;
+      if (res.statusCode === 204) return;
+    } catch (err) {
+      last = err.message;
+    }
+    if (Date.now() >= deadline) throw new Error(`the benchmark flows did not start within ${timeoutMs} ms (POST /ceiling: ${last})`);
+    await sleep(50);
+  }
 }
 
 module.exports = { startBenchNodeRed };

@@ -31,6 +31,7 @@ const COLUMNS = [
   ['of Node-RED', (r) => fmtPct(r.ofNodeRed)],
   ['of remote', (r) => fmtPct(r.ofRemote)],
   ['sent', (r) => fmtInt(r.sent)],
+  ['refused', (r) => fmtInt(r.refused)],
   ['arrived', (r) => fmtInt(r.arrived)],
   ['lost', (r) => fmtInt(r.lost)],
   ['peak RSS MB', (r) => fmtMB(r.peakRssMB)],
