@@ -419,4 +419,17 @@ describe('writer StreamWriter', function () {
     assert.deepStrictEqual(sentLines(server), [...lines(3), ...lines(3)]);
     assert.strictEqual(w.getState().latestErrorMessage, '');
   });
+
+  it('spaces acks while batches go back to back, and acknowledges everything once it has nothing to send', async function () {
+    const server = await canned(() => ({ status: 204 }));
+    const queue = new FakeQueue();
+    for (let i = 0; i < 40; i++) queue.append(lines(10, i * 10));
+    const w = writer(queue, server.url, { maxBatchBytes: 300, ackIntervalMs: 60_000 });
+    w.start();
+    await waitFor(() => queue.allAcked);
+    assert.ok(server.requests.length >= 20, `${server.requests.length} requests`);
+    // One ack for the first batch; the rest wait for the interval or for the writer to run out of data.
+    assert.ok(queue.ackCalls.length <= 3, `${queue.ackCalls.length} acks`);
+    assert.strictEqual(queue.ackCalls[queue.ackCalls.length - 1], 40);
+  });
 });

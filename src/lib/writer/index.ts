@@ -19,6 +19,7 @@ export {
   StreamWriter,
   DEFAULT_MAX_BATCH_BYTES,
   MAX_CONCURRENT_REQUESTS,
+  DEFAULT_ACK_INTERVAL_MS,
   type NonRetryableDrop,
   type WriterOptions,
   type WriterQueue,

@@ -37,6 +37,11 @@ export interface WriterOptions {
   /** For jitter; injectable for tests. */
   random?: () => number;
   now?: () => number;
+  /**
+   * Least time between two acknowledgements while batches go out back to back (each ack is an fsync);
+   * default 100. Whenever the writer waits, delivered records are acknowledged at once.
+   */
+  ackIntervalMs?: number;
 }
 
 export type WriterStateName = 'idle' | 'sending' | 'retrying' | 'blocked' | 'paused' | 'stopped';
@@ -67,6 +72,7 @@ export interface NonRetryableDrop {
 
 export const DEFAULT_MAX_BATCH_BYTES = 500_000;
 export const MAX_CONCURRENT_REQUESTS = 4;
+export const DEFAULT_ACK_INTERVAL_MS = 100;
 
 /** A Retry-After longer than this (or than maxBackoffMs, if longer) is not believed. */
 const MAX_RETRY_AFTER_MS = 3_600_000;
@@ -151,6 +157,7 @@ export class StreamWriter extends EventEmitter {
       maxConcurrentRequests: Math.min(MAX_CONCURRENT_REQUESTS, Math.max(1, Math.floor(options.maxConcurrentRequests ?? 1))),
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
+      ackIntervalMs: Math.max(0, options.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS),
     };
     this.batcher = new Batcher(this.settings.maxBatchBytes);
   }
@@ -278,8 +285,26 @@ export class StreamWriter extends EventEmitter {
     // that were delivered since the last. They are issued after the read of the next batch: the queue runs
     // its operations one at a time, and the next request should not wait for an ack's fsync. A failed ack
     // ends this generation (the records are then sent again).
-    const flushAcks = (): void => {
+    // While batches go out back to back, acks (an fsync each) are spaced by ackIntervalMs; as soon as the
+    // writer waits for anything (no data, pause, backoff, stop) what was delivered is acknowledged at once.
+    let lastAckAt = 0;
+    let ackTimer: NodeJS.Timeout | null = null;
+    const flushAcks = (force: boolean): void => {
       if (!window.length || !window[0].done) return;
+      const due = lastAckAt + this.settings.ackIntervalMs - this.settings.now();
+      if (!force && due > 0) {
+        if (!ackTimer) {
+          ackTimer = setTimeout(() => {
+            ackTimer = null;
+            flushAcks(true);
+          }, due);
+          ackTimer.unref();
+        }
+        return;
+      }
+      if (ackTimer) clearTimeout(ackTimer);
+      ackTimer = null;
+      lastAckAt = this.settings.now();
       acking = acking
         .then(() => this.ackDelivered(window))
         .catch((err: unknown) => {
@@ -291,7 +316,7 @@ export class StreamWriter extends EventEmitter {
       while (this.isCurrent(gen)) {
         if (failure) throw failure;
         if (this.paused) {
-          flushAcks();
+          flushAcks(true);
           await this.nextWake(true);
           continue;
         }
@@ -301,13 +326,13 @@ export class StreamWriter extends EventEmitter {
             // Its failure is handled where it is awaited; until then it must not count as unhandled.
             prepared.catch(() => undefined);
           }
-          flushAcks();
+          flushAcks(false);
           await Promise.race([...running, this.nextWake(true)]);
           continue;
         }
         const wait = this.retryAt - this.settings.now();
         if (wait > 0) {
-          flushAcks();
+          flushAcks(true);
           await this.sleep(wait);
           continue;
         }
@@ -317,7 +342,7 @@ export class StreamWriter extends EventEmitter {
         if (!next && this.isCurrent(gen)) next = await this.prepareBatch();
         if (!this.isCurrent(gen)) break; // the batch is read again after the rewind of the next generation
         if (!next) {
-          flushAcks();
+          flushAcks(true);
           await (running.size ? Promise.race([...running, this.nextWake(true)]) : this.nextWake(true));
           continue;
         }
@@ -342,7 +367,8 @@ export class StreamWriter extends EventEmitter {
       // Deliveries (and reads) of this generation must settle before the next one rewinds the queue.
       if (prepared) await (prepared as Promise<unknown>).catch(() => undefined);
       await Promise.allSettled([...running]);
-      flushAcks();
+      flushAcks(true);
+      if (ackTimer) clearTimeout(ackTimer);
       await acking.catch(() => undefined);
     }
   }
