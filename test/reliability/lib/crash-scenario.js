@@ -25,7 +25,7 @@ const FLAP_MODES = ['pass', 'pass', 'reset', 'blackhole', 'refuse', 'close'];
  * options:
  *   seed, kills (default 20), killAfterMs [min, max] (default [300, 1000]), durationMs (soak: kill until then)
  *   linesPerRequest (20), concurrency (1: the order check needs one request in flight), maxBatchBytes (4000)
- *   flapEveryMs [min, max] (default [100, 400]), drainTimeoutMs (120000), log (function)
+ *   flapEveryMs [min, max] (default [100, 400]), drainTimeoutMs (120000), pauseBetweenMs (0), log (function)
  * Resolves with the figures; the caller asserts. Everything it started is stopped, even on failure.
  */
 async function runCrashScenario(options = {}) {
@@ -39,6 +39,7 @@ async function runCrashScenario(options = {}) {
     maxBatchBytes = 4000,
     flapEveryMs = [100, 400],
     drainTimeoutMs = 120000,
+    pauseBetweenMs = 0,
     log = () => {},
   } = options;
   const random = createRandom(seed);
@@ -62,7 +63,7 @@ async function runCrashScenario(options = {}) {
     });
     red = await startNodeRed({ flows, credentials, settings: fastWriterSettings(queueRoot), requirePackage: true });
     rss = startRssSampler(() => red.pid);
-    load = new LoadGenerator({ url: () => `${red.url}/ingest/${STREAM}`, measurement: MEASUREMENT, linesPerRequest, concurrency }).start();
+    load = new LoadGenerator({ url: () => `${red.url}/ingest/${STREAM}`, measurement: MEASUREMENT, linesPerRequest, concurrency, pauseBetweenMs }).start();
 
     const setMode = async (mode) => {
       if (proxy.mode() === mode) return;

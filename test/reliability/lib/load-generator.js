@@ -17,6 +17,7 @@ class LoadGenerator {
    * pauseAfterFailureMs wait after a failed request (Node-RED restarting), so a kill does not spin the loop
    * requestTimeoutMs    give up on one request after this long (counted as failed: not acknowledged)
    * maxRequests         stop by itself after this many requests (default: until stop())
+   * pauseBetweenMs      wait between two requests of a worker (a soak of an hour need not send millions of lines)
    */
   constructor({
     url,
@@ -28,6 +29,7 @@ class LoadGenerator {
     pauseAfterFailureMs = 25,
     requestTimeoutMs = 15000,
     maxRequests = Infinity,
+    pauseBetweenMs = 0,
   }) {
     this.url = typeof url === 'function' ? url : () => url;
     this.measurement = measurement;
@@ -39,6 +41,7 @@ class LoadGenerator {
     this.pauseAfterFailureMs = pauseAfterFailureMs;
     this.requestTimeoutMs = requestTimeoutMs;
     this.maxRequests = maxRequests;
+    this.pauseBetweenMs = pauseBetweenMs;
     this.agent = new Agent({ keepAliveTimeout: 2000, connections: concurrency + 2 });
     this.running = false;
     this.workers = [];
@@ -110,7 +113,8 @@ class LoadGenerator {
   async work() {
     while (this.running && this.counts.requests < this.maxRequests) {
       const { status } = await this.postOne();
-      if (status === 0 || status >= 500) await new Promise((r) => setTimeout(r, this.pauseAfterFailureMs));
+      const pause = status === 0 || status >= 500 ? Math.max(this.pauseAfterFailureMs, this.pauseBetweenMs) : this.pauseBetweenMs;
+      if (pause > 0) await new Promise((r) => setTimeout(r, pause));
     }
   }
 
