@@ -47,37 +47,46 @@ async function fillQueue(dir, records) {
 
 async function runWriter(vm, records, { gzip, maxConcurrentRequests = 1 }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'writer-bench-'));
-  const queue = await fillQueue(dir, records);
-  const client = new RemoteClient({ remoteURL: vm.url, remoteOrgID: 'org', writeAPI: 'v2', allowInsecureTLS: false }, { remoteAPIToken: 'token' });
-  const writer = new StreamWriter(queue, client, 'bench', { gzip, maxBatchBytes: MAX_BATCH_BYTES, maxConcurrentRequests });
-  const start = process.hrtime.bigint();
-  const cpuStart = process.cpuUsage();
-  await new Promise((resolve, reject) => {
-    const deadline = Date.now() + 600_000;
-    const check = () => {
-      if (queue.stats().unsentLines === 0) {
-        writer.removeListener('change', check);
-        clearInterval(poll);
-        resolve();
-      } else if (Date.now() > deadline) {
-        clearInterval(poll);
-        reject(new Error(`writer did not drain the queue: ${JSON.stringify(writer.getState())}`));
-      }
-    };
-    // 'change' follows every acknowledgement; the poll only guards against a hang.
-    const poll = setInterval(check, 1000);
-    writer.on('change', check);
-    writer.start();
-  });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const cpuSeconds = cpuSecondsSince(cpuStart);
-  const state = writer.getState();
-  await writer.stop();
-  await client.close();
-  await queue.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-  if (state.retries !== 0) throw new Error(`writer needed ${state.retries} retries: ${state.latestErrorMessage}`);
-  return { seconds, cpuSeconds, lines: state.linesSent, requests: state.requests, wireBytes: state.bytesSent };
+  let queue = null;
+  let client = null;
+  let writer = null;
+  try {
+    queue = await fillQueue(dir, records);
+    client = new RemoteClient({ remoteURL: vm.url, remoteOrgID: 'org', writeAPI: 'v2', allowInsecureTLS: false }, { remoteAPIToken: 'token' });
+    writer = new StreamWriter(queue, client, 'bench', { gzip, maxBatchBytes: MAX_BATCH_BYTES, maxConcurrentRequests });
+    const w = writer;
+    const q = queue;
+    const start = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
+    await new Promise((resolve, reject) => {
+      const deadline = Date.now() + 600_000;
+      const check = () => {
+        if (q.stats().unsentLines === 0) {
+          w.removeListener('change', check);
+          clearInterval(poll);
+          resolve();
+        } else if (Date.now() > deadline) {
+          w.removeListener('change', check);
+          clearInterval(poll);
+          reject(new Error(`writer did not drain the queue: ${JSON.stringify(w.getState())}`));
+        }
+      };
+      // 'change' follows every acknowledgement; the poll only guards against a hang.
+      const poll = setInterval(check, 1000);
+      w.on('change', check);
+      w.start();
+    });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const cpuSeconds = cpuSecondsSince(cpuStart);
+    const state = w.getState();
+    if (state.retries !== 0) throw new Error(`writer needed ${state.retries} retries: ${state.latestErrorMessage}`);
+    return { seconds, cpuSeconds, lines: state.linesSent, requests: state.requests, wireBytes: state.bytesSent };
+  } finally {
+    if (writer) await writer.stop();
+    if (client) await client.close();
+    if (queue) await queue.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function runRaw(vm, bodies, { gzip, inlineGzip = false }) {
