@@ -87,7 +87,8 @@ describe('reliability: queue folder on a full 2 MiB filesystem (real Node-RED)',
     assert.strictEqual(
       missing.length,
       0,
-      `${missing.length} of ${acknowledged.length} acknowledged lines missing, from requests ${missingRequests.join(' ')}; ` +
+      `${missing.length} of ${acknowledged.length} acknowledged lines missing, from ${missingRequests.length} requests ` +
+        `(${missingRequests[0]} .. ${missingRequests[missingRequests.length - 1]}); ` +
         `row ${JSON.stringify(row)}; remote answered ${remote.requests.length} requests`,
     );
     assert.strictEqual(row.linesDropped.corrupt, 0);
