@@ -71,8 +71,10 @@ const PROFILES = {
     nodeRedCeilingMs: 2000,
   },
   quick: {
-    durationMs: 2500,
-    warmupMs: 500,
+    // A smoke run: every contender and scenario, but only the default gzip setting and short phases.
+    onlyDefaultGzip: true,
+    durationMs: 2000,
+    warmupMs: 300,
     concurrency: 8,
     outageRate: 10000,
     outageBeforeMs: 2000,
@@ -80,10 +82,10 @@ const PROFILES = {
     outageAfterMs: 2000,
     restartOutageBeforeKillMs: 2000,
     restartAfterMs: 2000,
-    quietMs: 8000,
+    quietMs: 6000,
     backlogBytes: 32 * 1024 * 1024,
-    ceilingMs: 1500,
-    nodeRedCeilingMs: 1000,
+    ceilingMs: 1000,
+    nodeRedCeilingMs: 600,
   },
 };
 
@@ -115,6 +117,7 @@ async function runE2EBench(options = {}) {
     result.ceilings = await measureCeilings(ctx);
     for (const key of contenderKeys) {
       const contender = { key, ...CONTENDERS[key] };
+      if (profile.onlyDefaultGzip) contender.gzips = contender.gzips.slice(0, 1);
       if (!CONTENDERS[key]) throw new Error(`unknown contender ${key}; known: ${Object.keys(CONTENDERS).join(', ')}`);
       if (scenarios.has('throughput')) {
         for (const shape of SHAPES) {

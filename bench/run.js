@@ -4,12 +4,14 @@
 // scenario) with the goal checks, and writes it as JSON and Markdown to bench/results/.
 //
 //   npm run bench                       default profile (about 10 minutes on 2 cores)
-//   npm run bench -- --quick            smoke run (about 2-3 minutes), written to bench/results/quick.*
+//   npm run bench -- --quick            smoke run (about 3 minutes, no component benchmarks unless
+//                                       --components), written to bench/results/quick.*
 //   options: --backlog-mb=1024          backlog size for the drain/memory run (default 256, quick 32)
 //            --only=replication,client-writeapi,contrib-batch   contenders
 //            --scenarios=throughput,outage,restart,backlog
 //            --no-components            skip the component benchmarks
 //            --out=DIR                  where to write the results (default bench/results)
+//            --name=NAME                file name of the results (default latest, or quick with --quick)
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -18,18 +20,22 @@ const { runE2EBench } = require('./e2e');
 const report = require('./lib/report');
 
 function parseArgs(argv) {
-  const options = { quick: false, components: true, out: path.join(__dirname, 'results') };
+  const options = { quick: false, components: undefined, out: path.join(__dirname, 'results') };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=');
     if (key === 'quick') options.quick = true;
     else if (key === 'no-components') options.components = false;
+    else if (key === 'components') options.components = true;
     else if (key === 'backlog-mb') options.backlogBytes = Number(value) * 1024 * 1024;
     else if (key === 'outage-s') options.outageMs = Number(value) * 1000;
     else if (key === 'only') options.contenders = value.split(',');
     else if (key === 'scenarios') options.scenarios = value.split(',');
     else if (key === 'out') options.out = path.resolve(value);
+    else if (key === 'name') options.name = value;
     else throw new Error(`unknown option ${arg} (see the top of bench/run.js)`);
   }
+  // The smoke run skips the component benchmarks (each has its own entry: node bench/queue.js, ...).
+  if (options.components === undefined) options.components = !options.quick;
   return options;
 }
 
@@ -119,6 +125,35 @@ function markdown(doc) {
   return parts.join('\n');
 }
 
+/**
+ * docs/performance.md (the README's "Performance" section) shows the latest full run: the part between its
+ * bench markers is replaced; the prose around it is written by hand.
+ */
+function updateDocs(doc) {
+  const file = path.join(__dirname, '..', 'docs', 'performance.md');
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return;
+  }
+  const start = '<!-- bench:latest:start -->';
+  const end = '<!-- bench:latest:end -->';
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) return;
+  const body = [
+    '',
+    `Measured ${doc.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${report.machineText(doc.machine, doc.load)}`,
+    '',
+    report.markdownTable(doc.e2e),
+    '',
+    report.goalsText(doc.goals, true),
+    '',
+  ].join('\n');
+  fs.writeFileSync(file, text.slice(0, i + start.length) + body + text.slice(j));
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const started = new Date();
@@ -147,9 +182,11 @@ async function main() {
   };
 
   fs.mkdirSync(options.out, { recursive: true });
-  const base = path.join(options.out, options.quick ? 'quick' : 'latest');
+  const base = path.join(options.out, options.name || (options.quick ? 'quick' : 'latest'));
   fs.writeFileSync(`${base}.json`, JSON.stringify(doc, null, 2) + '\n');
   fs.writeFileSync(`${base}.md`, markdown(doc));
+
+  if (!options.quick && !options.name && !options.contenders && !options.scenarios) updateDocs(doc);
 
   console.log(report.consoleTable(e2e));
   console.log('');
