@@ -45,6 +45,7 @@ async function runOutageScenario(options = {}) {
   let proxy;
   let red;
   let load;
+  const loads = [];
   let rss;
   const phases = {};
   const statesSeen = new Set();
@@ -78,27 +79,29 @@ async function runOutageScenario(options = {}) {
         },
         { timeoutMs, intervalMs: 200, message: 'the queue to drain' },
       );
-    const newLoad = (extra = {}) => new LoadGenerator({
-      url: () => `${red.url}/ingest/${STREAM}`,
-      measurement,
-      linesPerRequest,
-      padBytes,
-      concurrency,
-      startMs: load ? load.nextMs : Date.now() - 24 * 3600_000,
-      ...extra,
-    });
+    const newLoad = (extra = {}) => {
+      const next = new LoadGenerator({
+        url: () => `${red.url}/ingest/${STREAM}`,
+        measurement,
+        linesPerRequest,
+        padBytes,
+        concurrency,
+        startMs: load ? load.nextMs : Date.now() - 24 * 3600_000,
+        ...extra,
+      });
+      loads.push(next);
+      return next;
+    };
 
     // up
     load = newLoad({ maxRequests: 10 }).start();
     const upSent = await load.finished();
-    const loads = [load];
     phases.up = { sent: upSent, row: await drained(60000), rss: rss.mark('up') };
     log(`up: ${upSent.linesAcknowledged} lines acknowledged and drained`);
 
     // down, until full, then full for a while
     await proxy.setMode('refuse');
     load = newLoad().start();
-    loads.push(load);
     const fullAt = await waitFor(
       async () => {
         const r = await row();
@@ -128,7 +131,6 @@ async function runOutageScenario(options = {}) {
 
     // after
     load = newLoad({ maxRequests: 10 }).start();
-    loads.push(load);
     const afterSent = await load.finished();
     phases.after = { sent: afterSent, row: await drained(60000), rss: rss.mark('after') };
     rss.stop();
@@ -155,9 +157,8 @@ async function runOutageScenario(options = {}) {
         requestNumber++;
       }
     }
-    const { status } = await observed(red);
-    const statusTexts = status.filter((s) => s.stream === STREAM).map((s) => `${s.fill}/${s.shape} ${s.text}`);
     const obs = await observed(red);
+    const statusTexts = obs.status.filter((s) => s.stream === STREAM).map((s) => `${s.fill}/${s.shape} ${s.text}`);
     const droppedMessages = obs.output2.filter((m) => m.stream === STREAM);
     // Output 2 carries the dropped lines themselves (when the queue read them): count them.
     const droppedPayloadLines = droppedMessages.reduce((n, m) => n + m.payloadLines, 0);
@@ -179,7 +180,6 @@ async function runOutageScenario(options = {}) {
       droppedMessages: droppedMessages.map(({ reason, lineCount }) => ({ reason, lineCount })),
       droppedPayloadLines,
       requestsWithMissing,
-      firstAcknowledgedOfDown: loads[1] ? loads[1].acknowledgedRanges[0] : null,
       statusTexts,
       peakRssBytes: rss.peak(),
       rssMarks: rss.marks(),
@@ -189,7 +189,7 @@ async function runOutageScenario(options = {}) {
     throw err;
   } finally {
     if (rss) rss.stop();
-    if (load) await load.close();
+    for (const l of loads) await l.close();
     if (red) await red.stop();
     if (proxy) await proxy.stop();
     if (vm) await vm.stop();
