@@ -17,6 +17,9 @@ const { startRssSampler } = require('./rss');
 const { createRandom } = require('./random');
 const { gatewayFlow, fastWriterSettings, replicationRows } = require('./gateway-flow');
 
+// The writer's spacing of acks decides how much can be delivered but unacknowledged at a kill.
+const { DEFAULT_ACK_INTERVAL_MS } = require('../../../nodes/lib/writer');
+
 const STREAM = 'crash';
 const MEASUREMENT = 'crash';
 const FLAP_MODES = ['pass', 'pass', 'reset', 'blackhole', 'refuse', 'close'];
@@ -25,7 +28,8 @@ const FLAP_MODES = ['pass', 'pass', 'reset', 'blackhole', 'refuse', 'close'];
  * options:
  *   seed, kills (default 20), killAfterMs [min, max] (default [300, 1000]), durationMs (soak: kill until then)
  *   linesPerRequest (20), concurrency (1: the order check needs one request in flight), maxBatchBytes (4000)
- *   flapEveryMs [min, max] (default [100, 400]), drainTimeoutMs (120000), pauseBetweenMs (0), log (function)
+ *   flapEveryMs [min, max] (default [100, 400]), drainTimeoutMs (120000), pauseBetweenMs (0),
+ *   ackIntervalMs (the writer's default; for the duplicate bound), log (function)
  * Resolves with the figures; the caller asserts. Everything it started is stopped, even on failure.
  */
 async function runCrashScenario(options = {}) {
@@ -40,6 +44,7 @@ async function runCrashScenario(options = {}) {
     flapEveryMs = [100, 400],
     drainTimeoutMs = 120000,
     pauseBetweenMs = 0,
+    ackIntervalMs = DEFAULT_ACK_INTERVAL_MS,
     log = () => {},
   } = options;
   const random = createRandom(seed);
@@ -55,7 +60,7 @@ async function runCrashScenario(options = {}) {
   let modeChanges = 0;
   try {
     vm = await startVictoriaMetrics();
-    relay = await startRecordingRelay(vm.url);
+    relay = await startRecordingRelay(vm.url, { windowMs: ackIntervalMs });
     proxy = await startFaultProxy(relay.port);
     const { flows, credentials } = gatewayFlow({
       remotes: [{ id: 'vm', url: proxy.url, token: 'crash-token' }],
@@ -136,11 +141,13 @@ async function runCrashScenario(options = {}) {
     let missingCount = 0;
     if (missing.length) for (const ms of load.acknowledgedTimestamps()) if (!stored.has(ms)) missingCount++;
     const relayStats = relay.stats();
-    // In flight at a kill or a cut connection: at most one batch (maxBatchBytes of lines, or one record when
-    // a single record is bigger), per event. One line of this load is at least 40 bytes.
+    // What can be delivered twice. A cut connection: the batch in flight (maxBatchBytes of lines, or one record
+    // when a single record is bigger; one line of this load is at least 40 bytes). A kill: that batch plus what
+    // was delivered since the last ack, which the writer spaces by ackIntervalMs while batches go back to back:
+    // at most the most lines the remote accepted in any such interval.
     const lineBytesMin = 40;
     const batchLinesMax = Math.ceil(maxBatchBytes / lineBytesMin) + linesPerRequest;
-    const duplicateBound = (killed + modeChanges + 1) * batchLinesMax;
+    const duplicateBound = killed * (batchLinesMax + relay.maxLinesPerWindow()) + (modeChanges + 1) * batchLinesMax;
     return {
       seed,
       kills: killed,

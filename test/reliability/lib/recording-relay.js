@@ -12,9 +12,12 @@ const { Agent, request } = require('undici');
  * startRecordingRelay(targetURL) -> { url, port, stop, stats(), deliveries(ts), distinct() }
  * Lines are expected to end with a nanosecond timestamp that is a whole number of ms (the load generator's).
  */
-async function startRecordingRelay(targetURL) {
+async function startRecordingRelay(targetURL, { windowMs = 100 } = {}) {
   const agent = new Agent({ keepAliveTimeout: 2000 });
   const counts = new Map(); // ms -> deliveries accepted by the target
+  // Lines accepted per `windowMs` slot of wall time: how much can be delivered yet unacknowledged while the
+  // writer spaces its acks by that interval.
+  const perSlot = new Map();
   const stats = { requests: 0, accepted: 0, failed: 0, lines: 0, duplicates: 0, outOfOrder: 0, firstOutOfOrder: null };
   let lastFirstSeen = -Infinity;
 
@@ -59,7 +62,10 @@ async function startRecordingRelay(targetURL) {
         if (answer.statusCode >= 200 && answer.statusCode < 300) {
           stats.accepted++;
           const text = /gzip/i.test(req.headers['content-encoding'] || '') ? zlib.gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+          const before = stats.lines;
           record(text);
+          const slot = Math.floor(Date.now() / windowMs);
+          perSlot.set(slot, (perSlot.get(slot) || 0) + stats.lines - before);
         }
         if (res.destroyed) return;
         res.writeHead(answer.statusCode, answer.headers['content-type'] ? { 'content-type': answer.headers['content-type'] } : {});
@@ -85,6 +91,12 @@ async function startRecordingRelay(targetURL) {
     url: `http://127.0.0.1:${port}`,
     port,
     stats: () => ({ ...stats, distinct: counts.size }),
+    /** The most lines accepted within any window of `windowMs` (two adjacent slots cover every such window). */
+    maxLinesPerWindow: () => {
+      let max = 0;
+      for (const [slot, n] of perSlot) max = Math.max(max, n + (perSlot.get(slot + 1) || 0));
+      return max;
+    },
     /** How many times the target accepted the line with this timestamp. */
     deliveries: (ms) => counts.get(ms) || 0,
     distinct: () => counts.size,
