@@ -186,6 +186,16 @@ async function measureCeilings({ remote, profile }) {
       c.nodeRed[shape.key].peakRssMB = mem.peakMB;
       c.nodeRed[shape.key].rssGrowthMB = mem.growthMB;
     }
+    // Node-RED alone under the outage scenario's load (open loop, 100-line messages, same duration): the
+    // memory the contenders' outage and restart rows are read against.
+    const memory = watchMemory(red.pid);
+    const gen = createGenerator({ url: red.url, path: '/ceiling', measurement: 'bench_ceiling', run: 'open', linesPerMessage: 100, concurrency: profile.concurrency });
+    const seconds = (profile.outageBeforeMs + profile.outageMs + profile.outageAfterMs) / 1000;
+    await gen.openLoop(profile.outageRate, seconds * 1000);
+    const s = gen.stats();
+    await gen.close();
+    const mem = memory.stop();
+    c.nodeRedOutageLoad = { linesPerSec: s.acked / seconds, seconds, peakRssMB: mem.peakMB, rssGrowthMB: mem.growthMB };
   } finally {
     await red.stop();
   }

@@ -51,6 +51,10 @@ function ceilingRows(c) {
     if (!nr) continue;
     rows.push({ label: 'ceiling: Node-RED (counter node)', scenario: `throughput ${label}`, gzip: undefined, acceptedLinesPerSec: nr.linesPerSec, acceptedBytesPerSec: nr.bytesPerSec, arrivedLinesPerSec: undefined, ofNodeRed: 1, peakRssMB: nr.peakRssMB, rssGrowthMB: nr.rssGrowthMB });
   }
+  if (c.nodeRedOutageLoad) {
+    const o = c.nodeRedOutageLoad;
+    rows.push({ label: 'ceiling: Node-RED (counter node)', scenario: `outage load, ${Math.round(o.seconds)} s`, acceptedLinesPerSec: o.linesPerSec, peakRssMB: o.peakRssMB, rssGrowthMB: o.rssGrowthMB });
+  }
   for (const [key, gzip] of [['gzip', true], ['plain', false]]) {
     const r = c.remote[key];
     if (r) rows.push({ label: `ceiling: remote (raw undici, ${r.concurrency} in flight)`, scenario: '500 kB bodies', gzip, arrivedLinesPerSec: r.linesPerSec, ofRemote: 1 });
@@ -135,7 +139,7 @@ function evaluateGoals(result) {
       'Memory: peak RSS growth < 64 MB whatever the backlog (outage, restart, backlog runs)',
       memoryRows
         .map((r) => `${r.scenario}${r.scenario.startsWith('backlog') ? ` gzip ${fmtGzip(r.gzip)}` : ''}: ${fmtMB(r.rssGrowthMB)} MB` + (r.drainRssGrowthMB !== undefined ? ` (drain alone: ${fmtMB(r.drainRssGrowthMB)} MB)` : ''))
-        .join('; '),
+        .join('; ') + (c.nodeRedOutageLoad ? `; Node-RED alone at the outage load: ${fmtMB(c.nodeRedOutageLoad.rssGrowthMB)} MB` : ''),
       worst < 64,
     );
   }
