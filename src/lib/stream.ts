@@ -69,7 +69,9 @@ const DROP_REASONS: readonly DropReason[] = ['non-retryable', 'age', 'queue-full
  */
 export class ReplicationStream extends EventEmitter {
   private writer: StreamWriter;
-  private queueFull = false;
+  /** Unsent bytes when the last append was refused as queue full; null when the queue is not full. The stream
+   *  stays "full" until an append succeeds or something is delivered (which makes room). */
+  private fullAtUnsentBytes: number | null = null;
   private expireTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private nonRetryableDropped = 0;
@@ -115,11 +117,11 @@ export class ReplicationStream extends EventEmitter {
     if (this.closed) throw new Error('replication stream is closed');
     try {
       await this.queue.append(lines);
-      this.queueFull = false;
+      this.fullAtUnsentBytes = null;
       this.emit('queued');
     } catch (err) {
       if ((err as { code?: string }).code === 'QUEUE_FULL') {
-        this.queueFull = true;
+        this.fullAtUnsentBytes = this.queue.stats().unsentBytes;
         this.emit('change');
       }
       throw err;
@@ -144,7 +146,7 @@ export class ReplicationStream extends EventEmitter {
   /** Drops every unsent line (counted as 'purge'). */
   async purge(): Promise<DroppedRecords> {
     const dropped = await this.queue.purge();
-    this.queueFull = false;
+    this.fullAtUnsentBytes = null;
     this.emit('change');
     return dropped;
   }
@@ -218,7 +220,7 @@ export class ReplicationStream extends EventEmitter {
       dropNonRetryableData: this.config.dropNonRetryableData,
     });
     writer.on('change', () => {
-      if (this.queueFull && this.queue.stats().bytesOnDisk < this.config.maxQueueSizeBytes) this.queueFull = false;
+      if (this.fullAtUnsentBytes !== null && this.queue.stats().unsentBytes < this.fullAtUnsentBytes) this.fullAtUnsentBytes = null;
       this.emit('change');
     });
     writer.on('dropped', (drop: NonRetryableDrop) => {
@@ -253,7 +255,7 @@ export class ReplicationStream extends EventEmitter {
   private stateName(w: WriterState): StreamStateName {
     if (w.state === 'paused') return 'paused';
     if (w.state === 'blocked') return 'blocked';
-    if (this.queueFull) return 'full';
+    if (this.fullAtUnsentBytes !== null) return 'full';
     if (w.state === 'retrying') return 'retrying';
     return 'ok';
   }

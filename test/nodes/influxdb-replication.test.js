@@ -278,6 +278,9 @@ describe('influxdb-replication node', function () {
       }
       assert.ok(error, 'the queue never filled');
       assert.match(error.message, /queue full/);
+      const requestsBefore = server.requests.length;
+      await waitFor(() => server.requests.length >= requestsBefore + 3, { message: 'more failed attempts' });
+      // Still full after more failed send attempts: nothing was delivered, so no room was made.
       const r = await row();
       assert.strictEqual(r.state, 'full');
       assert.ok(r.currentQueueSizeBytes <= 33554430, `${r.currentQueueSizeBytes} bytes on disk`);
