@@ -70,7 +70,7 @@ describe('DurableQueue', function () {
     await queue.ack(first.end);
     assert.strictEqual(fs.statSync(dir).mode & 0o777, 0o700);
     const files = fs.readdirSync(dir);
-    assert.ok(files.includes('ack.json'));
+    assert.ok(files.includes('ack-0.slot') && files.includes('ack-1.slot'), String(files));
     for (const name of files) assert.strictEqual(fs.statSync(path.join(dir, name)).mode & 0o777, 0o600, name);
   });
 
@@ -272,7 +272,7 @@ describe('DurableQueue', function () {
       assert.strictEqual(stats.dropped.corrupt.bytes, frameBytes);
       assert.strictEqual(stats.unsentRecords, 9);
       await new Promise((resolve) => setImmediate(resolve));
-      assert.deepStrictEqual(drops, [{ reason: 'corrupt', records: 1, lines: 0, bytes: frameBytes }]);
+      assert.deepStrictEqual(drops, [{ reason: 'corrupt', records: 1, lines: 1, bytes: frameBytes }]);
     });
 
     it('recovers from a damaged length field by finding the next frame', async function () {
@@ -333,7 +333,7 @@ describe('DurableQueue', function () {
       assert.deepStrictEqual(first, ['rec v=0i', 'rec v=2i', 'rec v=3i', 'rec v=4i']);
       assert.deepStrictEqual(second, first);
       assert.strictEqual(queue.stats().dropped.corrupt.records, 1);
-      assert.deepStrictEqual(drops, [{ reason: 'corrupt', records: 1, lines: 0, bytes: frameBytes }]);
+      assert.deepStrictEqual(drops, [{ reason: 'corrupt', records: 1, lines: 1, bytes: frameBytes }]);
       await queue.readNext(1e6);
       await queue.ack({ segment: Number(segmentFiles(dir)[0].slice(0, 10)), offset: 5 * frameBytes });
       assert.strictEqual(queue.stats().unsentRecords, 0, 'the damaged record is not left counted as unsent');
@@ -449,20 +449,92 @@ describe('DurableQueue', function () {
     });
   });
 
-  it("ignores a late ack for records that 'drop-oldest' already discarded", async function () {
-    queue = await open({ maxQueueSizeBytes: MiB, segmentMaxBytes: 64 * 1024, onQueueFull: 'drop-oldest' });
+  describe("'drop-oldest' deleting records a writer is still sending", function () {
     const record = 'r'.repeat(10 * 1024);
-    for (let i = 0; i < 50; i++) await queue.append([`${i} ${record}`]);
-    const inFlight = await queue.readNext(30 * 1024); // a writer is sending these...
-    for (let i = 50; i < 150; i++) await queue.append([`${i} ${record}`]); // ...while the queue overflows
-    const dropped = queue.stats().dropped['queue-full'].records;
-    assert.ok(dropped >= inFlight.length);
-    await queue.ack(inFlight[inFlight.length - 1].end); // the send succeeds late
-    const stats = queue.stats();
-    assert.strictEqual(stats.acknowledged.records, 0, 'nothing counted twice');
-    const rest = await readAll(queue);
-    assert.strictEqual(rest.length + dropped, 150);
-    assert.strictEqual(rest[0].data.split(' ')[0], String(dropped));
+
+    /** 50 records, the first few handed out (not acked), then 100 more so their segment is dropped. */
+    async function overflowWhileSending(drops) {
+      queue = await open({ maxQueueSizeBytes: MiB, segmentMaxBytes: 64 * 1024, onQueueFull: 'drop-oldest', onDrop: (d) => drops.push(d) });
+      for (let i = 0; i < 50; i++) await queue.append([`${i} ${record}`]);
+      const inFlight = await queue.readNext(30 * 1024); // a writer is sending these...
+      assert.ok(inFlight.length >= 2);
+      for (let i = 50; i < 150; i++) await queue.append([`${i} ${record}`]); // ...while the queue overflows
+      return inFlight;
+    }
+
+    it('does not count them as dropped when the late ack says they arrived', async function () {
+      const drops = [];
+      const inFlight = await overflowWhileSending(drops);
+      const before = queue.stats();
+      const dropped = before.dropped['queue-full'].records;
+      assert.ok(dropped > 0);
+      const reported = drops.flatMap((d) => d.data).map((t) => Number(t.split(' ')[0]));
+      assert.strictEqual(reported.length, dropped);
+      assert.ok(reported.every((n) => n >= inFlight.length), `records out with the writer were reported dropped: ${reported.slice(0, 5)}`);
+      assert.strictEqual(before.unsentRecords + dropped, 150, 'the records out are still unsent, once');
+
+      await queue.ack(inFlight[inFlight.length - 1].end); // the send succeeds late
+      const after = queue.stats();
+      assert.strictEqual(after.acknowledged.records, inFlight.length, 'the delivered records count as acknowledged');
+      assert.strictEqual(after.dropped['queue-full'].records, dropped, 'and not as dropped');
+      assert.strictEqual(after.unsentRecords, 150 - dropped - inFlight.length);
+
+      const rest = await readAll(queue);
+      assert.strictEqual(rest.length + dropped + inFlight.length, 150);
+      assert.strictEqual(rest[0].data.split(' ')[0], String(inFlight.length + dropped));
+      await queue.ack(rest[rest.length - 1].end);
+      const drained = queue.stats();
+      assert.strictEqual(drained.unsentRecords, 0);
+      assert.strictEqual(drained.unsentLines, 0);
+      assert.strictEqual(drained.unsentBytes, 0);
+      assert.strictEqual(drained.acknowledged.records + drained.dropped['queue-full'].records, 150);
+      queue.rewind();
+      assert.strictEqual(queue.stats().dropped['queue-full'].records, dropped, 'a rewind after the ack counts nothing more');
+    });
+
+    it('counts them as dropped once, with their text, when the writer rewinds instead', async function () {
+      const drops = [];
+      const inFlight = await overflowWhileSending(drops);
+      const dropped = queue.stats().dropped['queue-full'].records;
+      const reportsBefore = drops.length;
+
+      queue.rewind(); // the send failed
+      let stats = queue.stats();
+      assert.strictEqual(stats.dropped['queue-full'].records, dropped + inFlight.length);
+      assert.strictEqual(stats.dropped['queue-full'].lines, dropped + inFlight.length);
+      const late = drops.slice(reportsBefore);
+      assert.deepStrictEqual(
+        late.map((d) => [d.reason, d.records, d.lines]),
+        [['queue-full', inFlight.length, inFlight.length]],
+      );
+      assert.deepStrictEqual(late[0].data, inFlight.map((r) => r.data));
+      assert.strictEqual(stats.unsentRecords + stats.dropped['queue-full'].records, 150, 'not counted twice');
+
+      queue.rewind();
+      await queue.ack(inFlight[inFlight.length - 1].end); // a stale ack changes nothing either
+      stats = queue.stats();
+      assert.strictEqual(stats.dropped['queue-full'].records, dropped + inFlight.length, 'counted once');
+      assert.strictEqual(stats.acknowledged.records, 0);
+
+      // The read cursor moved to the first record that still exists.
+      const rest = await readAll(queue);
+      assert.strictEqual(rest[0].data.split(' ')[0], String(dropped + inFlight.length));
+      assert.strictEqual(rest.length + dropped + inFlight.length, 150);
+      await queue.ack(rest[rest.length - 1].end);
+      assert.strictEqual(queue.stats().unsentRecords, 0);
+    });
+
+    it('counts an ack that covers only some of them, and drops the rest on rewind', async function () {
+      const drops = [];
+      const inFlight = await overflowWhileSending(drops);
+      const dropped = queue.stats().dropped['queue-full'].records;
+      await queue.ack(inFlight[0].end);
+      assert.strictEqual(queue.stats().acknowledged.records, 1);
+      queue.rewind();
+      const stats = queue.stats();
+      assert.strictEqual(stats.dropped['queue-full'].records, dropped + inFlight.length - 1);
+      assert.strictEqual(stats.acknowledged.records + stats.dropped['queue-full'].records + stats.unsentRecords, 150);
+    });
   });
 
   describe('max age', function () {

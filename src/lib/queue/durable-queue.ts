@@ -1,11 +1,11 @@
 // A durable, bounded, crash-safe queue of line protocol on local disk: one folder per stream, append-only
-// segment files of checksummed frames, an acknowledged position kept in a small atomically replaced file.
+// segment files of checksummed frames, an acknowledged position kept in two preallocated slot files.
 // Every operation that touches files runs under one lock; appends that arrive meanwhile wait in `pending`
 // and are written and synced together by the next flush (group commit).
 import { EventEmitter } from 'events';
 import type { FileHandle } from 'fs/promises';
 import * as fsp from 'fs/promises';
-import { readAckPosition, syncDirectory, writeAckPosition } from './ack-file';
+import { AckSlots, syncDirectory } from './ack-file';
 import { comparePositions, type QueuePosition } from './position';
 import { encodeLinesFrame, FRAME_HEADER_BYTES } from './record-format';
 import { listSegmentIds, type ScanItem, SegmentScanner, segmentPath } from './segment';
@@ -101,6 +101,36 @@ interface InFlightRecord {
   end: number;
   lines: number;
   bytes: number;
+  enqueuedAt: number;
+}
+
+/**
+ * A handed-out record whose segment a drop (queue full, max age) deleted. The writer may still deliver it
+ * from memory, so it is neither dropped nor acknowledged yet: an ack at or past its end means it arrived,
+ * a rewind means its send failed and it is dropped then.
+ */
+interface DroppedInFlightRecord extends InFlightRecord {
+  reason: 'queue-full' | 'age';
+  /** Its text for the drop report, when the drop had read it. */
+  data?: string;
+}
+
+/** What moving the acknowledged position covered. */
+interface Covered {
+  /** Records counted now (acknowledged or dropped, as the caller decides). */
+  removed: DropCounter;
+  /** Handed-out records of a drop, to settle later (empty when acknowledging). */
+  held: InFlightRecord[];
+}
+
+/** A record's text and end, read for a drop report. */
+interface CollectedRecord {
+  end: QueuePosition;
+  data: string;
+}
+
+function positionKey(segment: number, offset: number): string {
+  return `${segment}:${offset}`;
 }
 
 function zeroCounter(): DropCounter {
@@ -153,6 +183,10 @@ export class DurableQueue extends EventEmitter {
   private ackPosition: QueuePosition = { segment: 1, offset: 0 };
   private readCursor: QueuePosition = { segment: 1, offset: 0 };
   private inFlight: InFlightRecord[] = [];
+  private droppedInFlight: DroppedInFlightRecord[] = [];
+  /** Bumped by rewind(): a drop that raced with one must not hold records the writer has let go. */
+  private rewinds = 0;
+  private ackSlots: AckSlots | null = null;
   private oldestUnsent: number | null = null;
   /** Damage already counted, keyed "segment:offset", so rereading it is not counted twice. */
   private readonly knownCorruption = new Set<string>();
@@ -355,10 +389,29 @@ export class DurableQueue extends EventEmitter {
     }
     if (count === 0) return;
     const target: QueuePosition = { segment: this.segments[count].id, offset: 0 };
-    const data = await this.collectData(this.ackPosition, target);
-    const removed = await this.acknowledgeThrough(target, false);
-    addTo(this.dropped['queue-full'], removed.lines, removed.bytes, removed.records);
-    if (removed.records > 0) this.report(withData({ reason: 'queue-full', ...removed }, data));
+    const collected = await this.collectData(this.ackPosition, target);
+    const covered = await this.acknowledgeThrough(target, 'hold');
+    this.settleDrop('queue-full', covered, collected);
+  }
+
+  /**
+   * Counts and reports a drop of whole records: those never handed out are dropped now; those handed out
+   * are held in droppedInFlight until the writer acks them (delivered) or rewinds (dropped then).
+   */
+  private settleDrop(reason: 'queue-full' | 'age', covered: Covered, collected: CollectedRecord[] | undefined): void {
+    const texts = new Map<string, string>();
+    for (const r of collected ?? []) texts.set(positionKey(r.end.segment, r.end.offset), r.data);
+    const heldKeys = new Set<string>();
+    for (const r of covered.held) {
+      const key = positionKey(r.segment, r.end);
+      heldKeys.add(key);
+      this.droppedInFlight.push({ ...r, reason, data: texts.get(key) });
+    }
+    const { removed } = covered;
+    if (removed.records === 0) return;
+    addTo(this.dropped[reason], removed.lines, removed.bytes, removed.records);
+    const data = collected?.filter((r) => !heldKeys.has(positionKey(r.end.segment, r.end.offset))).map((r) => r.data);
+    this.report(withData({ reason, ...removed }, data));
   }
 
   private async rollover(): Promise<void> {
@@ -401,7 +454,7 @@ export class DurableQueue extends EventEmitter {
           if (item.kind === 'record') {
             if (out.length > 0 && total + item.payloadBytes > maxBytes) break reading;
             out.push({ data: item.data as string, lines: item.lines, enqueuedAt: item.enqueuedAt, end: { segment: segment.id, offset: item.end } });
-            this.inFlight.push({ segment: segment.id, end: item.end, lines: item.lines, bytes: item.payloadBytes });
+            this.inFlight.push({ segment: segment.id, end: item.end, lines: item.lines, bytes: item.payloadBytes, enqueuedAt: item.enqueuedAt });
             total += item.payloadBytes;
             offset = item.end;
             cursor = { segment: segment.id, offset };
@@ -427,14 +480,36 @@ export class DurableQueue extends EventEmitter {
     return this.exclusive(async () => {
       this.assertOpen();
       if (!upTo || !Number.isFinite(upTo.segment) || !Number.isFinite(upTo.offset)) throw new TypeError('ack() takes a queue position');
-      const removed = await this.acknowledgeThrough({ segment: upTo.segment, offset: upTo.offset }, true);
+      const { removed } = await this.acknowledgeThrough({ segment: upTo.segment, offset: upTo.offset }, 'count');
+      // Records a drop deleted while they were out: acked means the writer delivered them after all.
+      const delivered = this.droppedInFlight.filter((r) => comparePositions({ segment: r.segment, offset: r.end }, upTo) <= 0);
+      if (delivered.length > 0) {
+        this.droppedInFlight = this.droppedInFlight.filter((r) => !delivered.includes(r));
+        for (const r of delivered) addTo(removed, r.lines, r.bytes, 1);
+      }
       addTo(this.acknowledged, removed.lines, removed.bytes, removed.records);
     });
   }
 
+  /** Reads again from the acknowledged position: whatever was handed out and not acked was not delivered. */
   rewind(): void {
-    this.readCursor = this.ackPosition;
+    this.rewinds++;
     this.inFlight = [];
+    const first = this.segments[0];
+    this.readCursor = first ? laterOf(this.ackPosition, { segment: first.id, offset: 0 }) : this.ackPosition;
+    // Records deleted by a drop while they were out will not come back: their send failed, so they are
+    // dropped now, under the drop's reason.
+    const held = this.droppedInFlight;
+    this.droppedInFlight = [];
+    for (const reason of ['queue-full', 'age'] as const) {
+      const mine = held.filter((r) => r.reason === reason);
+      if (mine.length === 0) continue;
+      const counter = zeroCounter();
+      for (const r of mine) addTo(counter, r.lines, r.bytes, 1);
+      addTo(this.dropped[reason], counter.lines, counter.bytes, counter.records);
+      const data = mine.every((r) => r.data !== undefined) ? mine.map((r) => r.data as string) : undefined;
+      this.report(withData({ reason, ...counter }, data));
+    }
   }
 
   purge(): Promise<DroppedRecords> {
@@ -442,7 +517,7 @@ export class DurableQueue extends EventEmitter {
       this.assertOpen();
       if (this.active().size > 0) await this.rollover();
       const active = this.active();
-      const removed = await this.acknowledgeThrough({ segment: active.id, offset: active.size }, false);
+      const { removed } = await this.acknowledgeThrough({ segment: active.id, offset: active.size }, 'count');
       addTo(this.dropped.purge, removed.lines, removed.bytes, removed.records);
       const dropped: DroppedRecords = { reason: 'purge', ...removed };
       if (removed.records > 0) this.report(dropped);
@@ -460,13 +535,19 @@ export class DurableQueue extends EventEmitter {
   stats(): QueueStats {
     const unsent = zeroCounter();
     for (const s of this.segments) addTo(unsent, s.unsent.lines, s.unsent.bytes, s.unsent.records);
+    // Dropped while out: no longer on disk, but not delivered nor counted as dropped yet either.
+    let oldest = this.oldestUnsent;
+    for (const r of this.droppedInFlight) {
+      addTo(unsent, r.lines, r.bytes, 1);
+      if (oldest === null || r.enqueuedAt < oldest) oldest = r.enqueuedAt;
+    }
     const copy = (c: DropCounter): DropCounter => ({ lines: c.lines, bytes: c.bytes, records: c.records });
     return {
       bytesOnDisk: this.diskBytes,
       unsentBytes: unsent.bytes,
       unsentLines: unsent.lines,
       unsentRecords: unsent.records,
-      oldestUnsentEnqueuedAt: unsent.records > 0 ? this.oldestUnsent : null,
+      oldestUnsentEnqueuedAt: unsent.records > 0 ? oldest : null,
       appended: copy(this.appended),
       acknowledged: copy(this.acknowledged),
       dropped: {
@@ -533,8 +614,8 @@ export class DurableQueue extends EventEmitter {
     if (this.knownCorruption.has(key)) return;
     this.knownCorruption.add(key);
     const bytes = item.end - item.offset;
-    addTo(this.dropped.corrupt, 0, bytes, 1);
-    reports.push({ reason: 'corrupt', records: 1, lines: 0, bytes });
+    addTo(this.dropped.corrupt, item.lines, bytes, 1);
+    reports.push({ reason: 'corrupt', records: 1, lines: item.lines, bytes });
   }
 
   private async readHandle(id: number): Promise<FileHandle> {
@@ -555,6 +636,9 @@ export class DurableQueue extends EventEmitter {
 
   private async releaseHandles(): Promise<void> {
     for (const id of [...this.readHandles.keys()]) await this.closeReadHandle(id);
+    const slots = this.ackSlots;
+    this.ackSlots = null;
+    await slots?.close();
     const handle = this.writeHandle;
     this.writeHandle = null;
     await handle?.close().catch(() => undefined);
@@ -562,59 +646,82 @@ export class DurableQueue extends EventEmitter {
 
   /**
    * Moves the acknowledged position forward to `target` (persisted before any file is deleted) and returns
-   * what it covered: records handed out by readNext are counted from memory, whole segments from their
-   * figures, and only a stretch nobody read is scanned from disk.
+   * what it covered: records handed out by readNext are counted from memory (or, with 'hold', set apart
+   * for a drop to settle later), whole segments from their figures, and only a stretch nobody read is
+   * scanned from disk. Nothing changes unless the new position is durable: on failure it rejects and the
+   * figures are as before.
    */
-  private async acknowledgeThrough(target: QueuePosition, asAcknowledged: boolean): Promise<DropCounter> {
+  private async acknowledgeThrough(target: QueuePosition, handedOut: 'count' | 'hold'): Promise<Covered> {
     const removed = zeroCounter();
+    const held: InFlightRecord[] = [];
     const active = this.active();
     if (comparePositions(target, { segment: active.id, offset: active.size }) > 0) target = { segment: active.id, offset: active.size };
-    if (comparePositions(target, this.ackPosition) <= 0) return removed;
+    if (comparePositions(target, this.ackPosition) <= 0) return { removed, held };
+    const slots = this.ackSlots;
+    if (!slots) throw new Error('queue is closed');
 
-    let covered = this.ackPosition;
-    while (this.inFlight.length > 0) {
-      const next = this.inFlight[0];
-      const end = { segment: next.segment, offset: next.end };
-      if (comparePositions(end, target) > 0) break;
-      this.inFlight.shift();
-      const segment = this.segments.find((s) => s.id === next.segment);
-      if (segment) subtractFrom(segment.unsent, next.lines, next.bytes, 1);
-      addTo(removed, next.lines, next.bytes, 1);
-      covered = laterOf(covered, end);
-    }
-    for (const segment of this.segments) {
-      if (segment.id >= target.segment) break;
-      addTo(removed, segment.unsent.lines, segment.unsent.bytes, segment.unsent.records);
-      segment.unsent = zeroCounter();
-      segment.newestUnsentAt = -Infinity;
-    }
-    const last = this.segments.find((s) => s.id === target.segment);
-    if (last) {
-      let offset = covered.segment === last.id ? covered.offset : 0;
-      if (offset < target.offset) {
-        const scanner = new SegmentScanner(await this.readHandle(last.id), target.offset);
-        for (;;) {
-          const item = await scanner.next(offset, false);
-          if (!item) break;
-          if (item.kind === 'record') {
-            subtractFrom(last.unsent, item.lines, item.payloadBytes, 1);
-            addTo(removed, item.lines, item.payloadBytes, 1);
-          }
-          offset = item.end;
-        }
+    const rewindsAtStart = this.rewinds;
+    const saved = {
+      inFlight: this.inFlight.slice(),
+      segments: this.segments.map((s) => ({ segment: s, unsent: { ...s.unsent }, newestUnsentAt: s.newestUnsentAt })),
+    };
+    try {
+      let covered = this.ackPosition;
+      while (this.inFlight.length > 0) {
+        const next = this.inFlight[0];
+        const end = { segment: next.segment, offset: next.end };
+        if (comparePositions(end, target) > 0) break;
+        this.inFlight.shift();
+        const segment = this.segments.find((s) => s.id === next.segment);
+        if (segment) subtractFrom(segment.unsent, next.lines, next.bytes, 1);
+        if (handedOut === 'hold') held.push(next);
+        else addTo(removed, next.lines, next.bytes, 1);
+        covered = laterOf(covered, end);
       }
-      // Acknowledged to its end, nothing in it is unsent, even a record that went bad after it was counted.
-      if (target.offset >= last.size) last.unsent = zeroCounter();
-      if (last.unsent.records === 0) last.newestUnsentAt = -Infinity;
+      for (const segment of this.segments) {
+        if (segment.id >= target.segment) break;
+        addTo(removed, segment.unsent.lines, segment.unsent.bytes, segment.unsent.records);
+        segment.unsent = zeroCounter();
+        segment.newestUnsentAt = -Infinity;
+      }
+      const last = this.segments.find((s) => s.id === target.segment);
+      if (last) {
+        let offset = covered.segment === last.id ? covered.offset : 0;
+        if (offset < target.offset) {
+          const scanner = new SegmentScanner(await this.readHandle(last.id), target.offset);
+          for (;;) {
+            const item = await scanner.next(offset, false);
+            if (!item) break;
+            if (item.kind === 'record') {
+              subtractFrom(last.unsent, item.lines, item.payloadBytes, 1);
+              addTo(removed, item.lines, item.payloadBytes, 1);
+            }
+            offset = item.end;
+          }
+        }
+        // Acknowledged to its end, nothing in it is unsent, even a record that went bad after it was counted.
+        if (target.offset >= last.size) last.unsent = zeroCounter();
+        if (last.unsent.records === 0) last.newestUnsentAt = -Infinity;
+      }
+      await slots.write(target);
+    } catch (err) {
+      this.inFlight = saved.inFlight;
+      for (const s of saved.segments) {
+        s.segment.unsent = s.unsent;
+        s.segment.newestUnsentAt = s.newestUnsentAt;
+      }
+      throw describeDiskError('acknowledge', err);
     }
-
-    await writeAckPosition(this.dir, target);
     this.ackPosition = target;
     this.readCursor = laterOf(this.readCursor, target);
     this.inFlight = this.inFlight.filter((r) => comparePositions({ segment: r.segment, offset: r.end }, target) > 0);
+    if (this.rewinds !== rewindsAtStart) {
+      // The writer rewound meanwhile: it let these records go without delivering them.
+      for (const r of held.splice(0)) addTo(removed, r.lines, r.bytes, 1);
+    }
     await this.removeAcknowledgedSegments();
     await this.refreshOldestUnsent();
-    return removed;
+    return { removed, held };
   }
 
   /** Deletes segments wholly before the acknowledged position (never the active one). */
@@ -681,19 +788,17 @@ export class DurableQueue extends EventEmitter {
       }
       if (i < lastIndex) target = { segment: this.segments[i + 1].id, offset: 0 };
     }
-    const data = await this.collectData(this.ackPosition, target);
-    const removed = await this.acknowledgeThrough(target, false);
-    if (removed.records === 0) return;
-    addTo(this.dropped.age, removed.lines, removed.bytes, removed.records);
-    this.report(withData({ reason: 'age', ...removed }, data));
+    const collected = await this.collectData(this.ackPosition, target);
+    const covered = await this.acknowledgeThrough(target, 'hold');
+    this.settleDrop('age', covered, collected);
   }
 
   /**
    * The text of the records in [from, to), for a drop report; undefined when it exceeds
    * MAX_REPORTED_DROP_DATA_BYTES, so that reporting a big drop never holds much in memory.
    */
-  private async collectData(from: QueuePosition, to: QueuePosition): Promise<string[] | undefined> {
-    const data: string[] = [];
+  private async collectData(from: QueuePosition, to: QueuePosition): Promise<CollectedRecord[] | undefined> {
+    const data: CollectedRecord[] = [];
     let bytes = 0;
     const reports: DroppedRecords[] = [];
     for (const segment of this.segments) {
@@ -708,7 +813,7 @@ export class DurableQueue extends EventEmitter {
         if (item.kind === 'record') {
           bytes += item.payloadBytes;
           if (bytes > MAX_REPORTED_DROP_DATA_BYTES) return undefined;
-          data.push(item.data as string);
+          data.push({ end: { segment: segment.id, offset: item.end }, data: item.data as string });
         } else {
           this.noteCorruption(segment.id, item, reports);
         }
@@ -722,7 +827,8 @@ export class DurableQueue extends EventEmitter {
   // ---------------------------------------------------------------- recovery
 
   private async recover(): Promise<void> {
-    const saved = await readAckPosition(this.dir);
+    const { slots, saved } = await AckSlots.open(this.dir);
+    this.ackSlots = slots;
     let ids = await listSegmentIds(this.dir);
     let ack: QueuePosition = saved ?? { segment: ids[0] ?? 1, offset: 0 };
     // Segments wholly before the saved position: a crash came between saving it and deleting them.

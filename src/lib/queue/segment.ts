@@ -38,11 +38,15 @@ export interface ScannedRecord {
   data?: string;
 }
 
-/** Damaged bytes [offset, end); a valid frame starts at `end`. */
+/**
+ * Damaged bytes [offset, end); a valid frame starts at `end`. `lines` is the best estimate of the lines lost
+ * (see damagedLines), so that a loss is never reported as 0 lines.
+ */
 export interface ScannedCorruption {
   kind: 'corrupt';
   offset: number;
   end: number;
+  lines: number;
 }
 
 /**
@@ -54,6 +58,7 @@ export interface ScannedInvalidTail {
   offset: number;
   end: number;
   completeFrame: boolean;
+  lines: number;
 }
 
 export type ScanItem = ScannedRecord | ScannedCorruption | ScannedInvalidTail;
@@ -97,17 +102,48 @@ export class SegmentScanner {
       return item;
     }
     const resume = await this.findNextFrame(offset + 1);
+    const end = resume ?? this.size;
+    const lines = await this.damagedLines(parsed, offset, end);
     if (resume === null) {
-      return { kind: 'invalid-tail', offset, end: this.size, completeFrame: parsed.kind === 'bad-checksum' };
+      return { kind: 'invalid-tail', offset, end, completeFrame: parsed.kind === 'bad-checksum', lines };
     }
-    return { kind: 'corrupt', offset, end: resume };
+    return { kind: 'corrupt', offset, end, lines };
+  }
+
+  /**
+   * Lines lost in the damaged bytes [offset, end). The checksum covers header and payload together, so a
+   * failed one cannot say which part is bad: the header's line count is trusted when it is plausible for
+   * its payload (a line is at least one byte plus its '\n'), otherwise the '\n' in the bytes are counted.
+   */
+  private async damagedLines(
+    parsed: { kind: 'not-a-frame' | 'truncated' } | { kind: 'bad-checksum'; lines: number; payloadBytes: number },
+    offset: number,
+    end: number,
+  ): Promise<number> {
+    if (parsed.kind === 'bad-checksum' && parsed.lines >= 1 && parsed.lines <= parsed.payloadBytes / 2 + 1) return parsed.lines;
+    return (await this.countNewlines(offset, end)) + 1;
+  }
+
+  private async countNewlines(from: number, to: number): Promise<number> {
+    let count = 0;
+    let pos = from;
+    while (pos < to) {
+      const avail = await this.load(pos, Math.min(this.windowBytes, to - pos));
+      if (avail <= 0) break;
+      const start = pos - this.bufStart;
+      const view = this.buf.subarray(start, start + avail);
+      for (let at = view.indexOf(0x0a); at !== -1; at = view.indexOf(0x0a, at + 1)) count++;
+      pos += avail;
+    }
+    return count;
   }
 
   private async frameAt(
     offset: number,
   ): Promise<
     | { kind: 'valid'; payloadBytes: number; lines: number; enqueuedAt: number }
-    | { kind: 'not-a-frame' | 'truncated' | 'bad-checksum' }
+    | { kind: 'not-a-frame' | 'truncated' }
+    | { kind: 'bad-checksum'; lines: number; payloadBytes: number }
   > {
     if ((await this.load(offset, FRAME_HEADER_BYTES)) < FRAME_HEADER_BYTES) return { kind: 'truncated' };
     const header = decodeFrameHeader(this.buf, offset - this.bufStart);
@@ -115,7 +151,9 @@ export class SegmentScanner {
     const frameBytes = FRAME_HEADER_BYTES + header.payloadBytes;
     if (offset + frameBytes > this.size) return { kind: 'truncated' };
     await this.load(offset, frameBytes);
-    if (!frameChecksumMatches(this.buf, offset - this.bufStart, header)) return { kind: 'bad-checksum' };
+    if (!frameChecksumMatches(this.buf, offset - this.bufStart, header)) {
+      return { kind: 'bad-checksum', lines: header.lines, payloadBytes: header.payloadBytes };
+    }
     return { kind: 'valid', payloadBytes: header.payloadBytes, lines: header.lines, enqueuedAt: header.enqueuedAt };
   }
 
