@@ -79,7 +79,7 @@ export class ReplicationStream extends EventEmitter {
   private constructor(
     private config: StreamConfig,
     private readonly queue: DurableQueue,
-    client: RemoteClient,
+    private client: RemoteClient,
   ) {
     super();
     this.writer = this.createWriter(client);
@@ -146,6 +146,8 @@ export class ReplicationStream extends EventEmitter {
   /** Drops every unsent line (counted as 'purge'). */
   async purge(): Promise<DroppedRecords> {
     const dropped = await this.queue.purge();
+    // The writer may hold purged lines in its current batch: make it drop that batch and read the queue again.
+    this.writer.retarget(this.client, bucketOf(this.config));
     this.fullAtUnsentBytes = null;
     this.emit('change');
     return dropped;
@@ -154,6 +156,7 @@ export class ReplicationStream extends EventEmitter {
   /** A changed remote or bucket: the queue stays and is sent to the new target. */
   retarget(config: StreamConfig, client: RemoteClient): void {
     this.config = config;
+    this.client = client;
     this.writer.retarget(client, bucketOf(config));
     this.emit('change');
   }
