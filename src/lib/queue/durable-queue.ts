@@ -332,24 +332,16 @@ export class DurableQueue extends EventEmitter {
     try {
       if (needRollover) await this.rollover();
       if (this.diskBytes + bytes > this.maxQueueSizeBytes) await this.makeRoom(bytes);
-      active = this.active();
-      const handle = this.writeHandle as FileHandle;
-      const before = active.size;
       try {
-        await writeFully(handle, batch.map((p) => p.frame), bytes);
-        await handle.datasync();
+        await this.writeToActive(batch, bytes);
       } catch (err) {
-        // Cut off a partial write so the segment still ends on a frame boundary.
-        await handle.truncate(before).catch(() => undefined);
-        // If even that failed, later frames land after the leftover bytes: track the real length so their
-        // positions stay right (readers then skip the leftover as damage).
-        const actual = await handle.stat().then((st) => st.size, () => before);
-        if (actual > before) {
-          active.size = actual;
-          this.diskBytes += actual - before;
-        }
-        throw err;
+        // A full disk while the active segment is wholly acknowledged (a drained queue keeps writing into
+        // it): starting a new segment deletes that one, which frees its space for this batch.
+        if (this.reclaimableBytes() === 0) throw err;
+        await this.rollover();
+        await this.writeToActive(batch, bytes);
       }
+      active = this.active();
       active.size += bytes;
       this.diskBytes += bytes;
       for (const p of batch) {
@@ -366,6 +358,28 @@ export class DurableQueue extends EventEmitter {
     this.unwrittenBytes -= bytes;
     for (const p of batch) p.resolve();
     this.emit('appended');
+  }
+
+  /** Appends the batch's frames to the active segment and syncs them; on failure the segment is as before. */
+  private async writeToActive(batch: PendingAppend[], bytes: number): Promise<void> {
+    const active = this.active();
+    const handle = this.writeHandle as FileHandle;
+    const before = active.size;
+    try {
+      await writeFully(handle, batch.map((p) => p.frame), bytes);
+      await handle.datasync();
+    } catch (err) {
+      // Cut off a partial write so the segment still ends on a frame boundary.
+      await handle.truncate(before).catch(() => undefined);
+      // If even that failed, later frames land after the leftover bytes: track the real length so their
+      // positions stay right (readers then skip the leftover as damage).
+      const actual = await handle.stat().then((st) => st.size, () => before);
+      if (actual > before) {
+        active.size = actual;
+        this.diskBytes += actual - before;
+      }
+      throw err;
+    }
   }
 
   private failBatch(batch: PendingAppend[], err: Error): void {

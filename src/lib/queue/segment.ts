@@ -120,8 +120,10 @@ export class SegmentScanner {
     offset: number,
     end: number,
   ): Promise<number> {
-    if (parsed.kind === 'bad-checksum' && parsed.lines >= 1 && parsed.lines <= parsed.payloadBytes / 2 + 1) return parsed.lines;
-    return (await this.countNewlines(offset, end)) + 1;
+    if (parsed.kind !== 'bad-checksum') return (await this.countNewlines(offset, end)) + 1;
+    if (parsed.lines >= 1 && parsed.lines <= parsed.payloadBytes / 2 + 1) return parsed.lines;
+    // The header's binary fields may hold 0x0a bytes that are no line ends: count after it.
+    return (await this.countNewlines(Math.min(offset + FRAME_HEADER_BYTES, end), end)) + 1;
   }
 
   private async countNewlines(from: number, to: number): Promise<number> {
