@@ -68,7 +68,10 @@ async function startNodeRed({ userDir, flows, credentials, settings = {}, env = 
         logText += text;
       });
       try {
+        const logBefore = logText.length;
         await waitUntilReady();
+        // GET /settings answers before the flows have started; http in routes would still answer 404.
+        await waitForFlowsStarted(logBefore);
         token = undefined;
         if (adminLogin) token = await login(adminLogin);
         if (requirePackage) await checkPackageLoaded();
@@ -113,6 +116,15 @@ async function startNodeRed({ userDir, flows, credentials, settings = {}, env = 
       }
       if (Date.now() >= deadline) throw new Error(`Node-RED not ready after ${START_TIMEOUT_MS} ms; log tail:\n${tail(logText)}`);
       await sleep(50);
+    }
+  }
+
+  async function waitForFlowsStarted(from) {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (!/\[info\] Started flows/.test(logText.slice(from))) {
+      if (proc.exited) throw new Error(`Node-RED exited while starting its flows; log tail:\n${tail(logText)}`);
+      if (Date.now() >= deadline) throw new Error(`Node-RED did not start its flows within ${START_TIMEOUT_MS} ms; log tail:\n${tail(logText)}`);
+      await sleep(20);
     }
   }
 
