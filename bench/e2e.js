@@ -1,6 +1,6 @@
 'use strict';
 // End-to-end benchmark: a real Node-RED process and a real VictoriaMetrics, each contender in turn, same
-// generator, same machine, same run. See bench/run.js for the table and docs/performance.md for how to read it.
+// generator, same machine, same run. See bench/run.js for the table and the README's Performance section for how to read it.
 //
 // Contenders:
 //   replication     this package's influxdb-replication node (durable queue, done() after fdatasync)

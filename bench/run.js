@@ -126,11 +126,11 @@ function markdown(doc) {
 }
 
 /**
- * docs/performance.md (the README's "Performance" section) shows the latest full run: the part between its
+ * README.md's "Performance" section shows the latest full run: the part between its
  * bench markers is replaced; the prose around it is written by hand.
  */
 function updateDocs(doc) {
-  const file = path.join(__dirname, '..', 'docs', 'performance.md');
+  const file = path.join(__dirname, '..', 'README.md');
   let text;
   try {
     text = fs.readFileSync(file, 'utf8');
