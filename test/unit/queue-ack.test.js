@@ -145,6 +145,16 @@ describe('DurableQueue acknowledged position', function () {
     assert.strictEqual((await readAll(queue)).length, 2, 'the migrated position survives the next open');
   });
 
+  it('removes an unreadable ack.json and re-sends from the oldest record rather than lose any', async function () {
+    let queue = await queueOf(3);
+    await queue.close();
+    for (const name of SLOTS) fs.unlinkSync(path.join(dir, name));
+    fs.writeFileSync(path.join(dir, 'ack.json'), '{"segment": "x"');
+    queue = await open();
+    assert.strictEqual((await readAll(queue)).length, 3);
+    assert.ok(!fs.readdirSync(dir).includes('ack.json'));
+  });
+
   it('takes the later of ack.json and the slots when a crash left both', async function () {
     let queue = await queueOf(5);
     const records = await queue.readNext(1e6);

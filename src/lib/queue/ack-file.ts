@@ -86,11 +86,11 @@ export class AckSlots {
       const slots = new AckSlots(handles, newest);
       let saved = newest ? newest.position : null;
       const legacy = await readLegacyAckPosition(dir);
-      if (legacy) {
+      if (legacy.found) {
         // A crash after migrating but before removing ack.json leaves both: the later one is the truth.
-        if (!saved || comparePositions(legacy, saved) > 0) {
-          await slots.write(legacy);
-          saved = legacy;
+        if (legacy.position && (!saved || comparePositions(legacy.position, saved) > 0)) {
+          await slots.write(legacy.position);
+          saved = legacy.position;
         }
         await removeLegacyFiles(dir);
       }
@@ -156,25 +156,27 @@ async function openSlot(file: string): Promise<{ handle: FileHandle; content: Sl
   }
 }
 
-async function readLegacyAckPosition(dir: string): Promise<QueuePosition | null> {
+/** `found` when ack.json (or its leftover temporary file) exists; `position` when ack.json is readable. */
+async function readLegacyAckPosition(dir: string): Promise<{ found: boolean; position: QueuePosition | null }> {
   let text: string;
   try {
     text = await fsp.readFile(path.join(dir, LEGACY_ACK_FILE), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const tmpLeft = await fsp.access(path.join(dir, LEGACY_ACK_TMP)).then(() => true, () => false);
+    return { found: tmpLeft, position: null };
   }
   try {
     const parsed = JSON.parse(text) as { segment?: unknown; offset?: unknown };
     const { segment, offset } = parsed;
     if (Number.isSafeInteger(segment) && Number.isSafeInteger(offset) && (segment as number) >= 0 && (offset as number) >= 0) {
-      return { segment: segment as number, offset: offset as number };
+      return { found: true, position: { segment: segment as number, offset: offset as number } };
     }
   } catch {
     // An unreadable ack file can only come from outside damage; starting from the oldest segment re-sends
     // data rather than losing it.
   }
-  return null;
+  return { found: true, position: null };
 }
 
 async function removeLegacyFiles(dir: string): Promise<void> {

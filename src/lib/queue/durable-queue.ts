@@ -719,7 +719,7 @@ export class DurableQueue extends EventEmitter {
       }
       await slots.write(target);
     } catch (err) {
-      this.inFlight = saved.inFlight;
+      if (this.rewinds === rewindsAtStart) this.inFlight = saved.inFlight;
       for (const s of saved.segments) {
         s.segment.unsent = s.unsent;
         s.segment.newestUnsentAt = s.newestUnsentAt;
