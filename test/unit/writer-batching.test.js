@@ -105,6 +105,35 @@ describe('writer batching', function () {
     assert.deepStrictEqual(chunks.map((c) => c.bytes), [4, 2, 10, 4]);
   });
 
+  it('toBuffer() is the UTF-8 of body, with multi-byte text, empty records and records split over batches', function () {
+    const records = [
+      record(['m,loc=Zürich v=1i 1', 'm,loc=東京 v=2i 2']),
+      { data: '', lines: 0, end: { segment: 0, offset: ++offset } },
+      record([line(3, 30), 'm s="€€€" 4']),
+      record(Array.from({ length: 30 }, (_, i) => `m,loc=Zürich v=${i}i ${100 + i}`)),
+      record(['only']),
+    ];
+    const batches = buildBatches(records, 200);
+    assert.ok(batches.length > 3, `${batches.length} batches`);
+    for (const b of batches) {
+      const bytes = b.toBuffer();
+      assert.ok(Buffer.isBuffer(bytes));
+      assert.strictEqual(bytes.length, b.bytes);
+      assert.ok(bytes.equals(Buffer.from(b.body, 'utf8')), `batch ${JSON.stringify(b.body)}`);
+    }
+    assert.deepStrictEqual(allLines(batches).filter((l) => l !== ''), records.flatMap((r) => (r.data ? r.data.split('\n') : [])));
+  });
+
+  it('uses the byte size a record brings instead of measuring it again', function () {
+    const data = 'm,loc=Zürich v=1i 1';
+    const batcher = new Batcher(1000);
+    batcher.add([{ data, lines: 1, end: { segment: 0, offset: 1 }, bytes: Buffer.byteLength(data) }]);
+    assert.strictEqual(batcher.bufferedBytes, Buffer.byteLength(data));
+    const batch = batcher.take(true);
+    assert.strictEqual(batch.bytes, Buffer.byteLength(data));
+    assert.ok(batch.toBuffer().equals(Buffer.from(data)));
+  });
+
   it('refuses a non-positive limit', function () {
     assert.throws(() => new Batcher(0), RangeError);
   });

@@ -84,7 +84,8 @@ type FailureKind = 'retryable' | 'config' | 'data';
 class Cancelled extends Error {}
 
 interface Chunk {
-  body: string;
+  /** The text, read only when it must be (a retry without `encoded`, a bisection): a whole batch makes it lazily. */
+  source: { readonly body: string };
   lines: number;
   split?: string[];
   /** The request body, prepared while the previous request was in flight (whole batches only). */
@@ -403,20 +404,20 @@ export class StreamWriter extends EventEmitter {
   private async prepareBatch(): Promise<PreparedBatch | null> {
     const batch = await this.nextBatch();
     if (!batch) return null;
-    return { batch, encoded: await encodeBody(batch.body, this.settings.gzip) };
+    return { batch, encoded: await encodeBody(batch.toBuffer(), this.settings.gzip) };
   }
 
   /** Resolves when every line of the batch was accepted or dropped as non-retryable. */
   private async deliver(batch: Batch, encoded: Buffer, gen: number, signal: AbortSignal): Promise<void> {
-    if (batch.lines === 0 || batch.body === '') return;
+    if (batch.lines === 0 || batch.bytes === 0) return;
     const drops: NonRetryableDrop[] = [];
-    let held = await this.sendChunk({ body: batch.body, lines: batch.lines, encoded }, gen, signal, drops, false);
+    let held = await this.sendChunk({ source: batch, lines: batch.lines, encoded }, gen, signal, drops, false);
     // Bad lines we may not drop: retry them with backoff, and the stream reports it is blocked by data.
     for (let round = 0; held.length > 0; round++) {
       this.failureKind = 'data';
       this.retryAt = this.settings.now() + backoffDelay(round, this.settings.initialBackoffMs, this.settings.maxBackoffMs, this.settings.random);
       this.changed();
-      held = await this.sendChunk({ body: held.join('\n'), lines: held.length, split: held }, gen, signal, drops, true);
+      held = await this.sendChunk({ source: { body: held.join('\n') }, lines: held.length, split: held }, gen, signal, drops, true);
     }
     for (const drop of drops) this.emit('dropped', drop);
   }
@@ -446,14 +447,14 @@ export class StreamWriter extends EventEmitter {
       }
       // 'too-large' or 'data': halve until the offending single lines are found.
       this.latestErrorMessage = result.errorMessage;
-      const lines = chunk.split ?? chunk.body.split('\n');
+      const lines = chunk.split ?? chunk.source.body.split('\n');
       if (lines.length > 1) {
         this.changed();
         const mid = lines.length >> 1;
         const left = lines.slice(0, mid);
         const right = lines.slice(mid);
-        const heldLeft = await this.sendChunk({ body: left.join('\n'), lines: left.length, split: left }, gen, signal, drops, false);
-        const heldRight = await this.sendChunk({ body: right.join('\n'), lines: right.length, split: right }, gen, signal, drops, false);
+        const heldLeft = await this.sendChunk({ source: { body: left.join('\n') }, lines: left.length, split: left }, gen, signal, drops, false);
+        const heldRight = await this.sendChunk({ source: { body: right.join('\n') }, lines: right.length, split: right }, gen, signal, drops, false);
         return heldLeft.concat(heldRight);
       }
       if (this.settings.dropNonRetryableData) {
@@ -491,7 +492,7 @@ export class StreamWriter extends EventEmitter {
     this.inflight++;
     let result: WriteResult;
     try {
-      result = await this.client.write(this.bucket, chunk.encoded ?? chunk.body, {
+      result = await this.client.write(this.bucket, chunk.encoded ?? chunk.source.body, {
         gzip: this.settings.gzip,
         encoded: chunk.encoded !== undefined,
         timeoutMs: this.settings.requestTimeoutMs,

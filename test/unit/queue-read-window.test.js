@@ -1,0 +1,97 @@
+'use strict';
+// readNext reads a batch's worth of the segment file in one go (not in 64 kB steps) and tells the writer the
+// UTF-8 size of each record, so that the writer does not measure the text again.
+const assert = require('assert');
+const fs = require('fs');
+const fsp = require('fs/promises');
+const os = require('os');
+const path = require('path');
+const { DurableQueue } = require('../../nodes/lib/queue');
+
+/** The prototype of fs/promises FileHandle, to count what the queue asks of the disk. */
+async function fileHandlePrototype(dir) {
+  const fh = await fsp.open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(fh);
+  await fh.close();
+  await fsp.unlink(path.join(dir, 'probe'));
+  return proto;
+}
+
+describe('DurableQueue readNext window', function () {
+  let root;
+  let queue;
+
+  beforeEach(function () {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'queue-read-window-'));
+  });
+
+  afterEach(async function () {
+    if (queue) await queue.close().catch(() => undefined);
+    queue = null;
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  function lineOf(i) {
+    // Multi-byte characters: bytes and characters differ.
+    return `m,host=h${i % 7},loc=Zürich v=${i}i,s="€${'x'.repeat(i % 50)}" ${1000 + i}`;
+  }
+
+  it('reports the UTF-8 bytes of every record and reads a 500 kB batch in at most two file reads', async function () {
+    queue = await DurableQueue.open({ dir: path.join(root, 'q'), maxAgeSeconds: 0 });
+    const records = [];
+    for (let r = 0; r < 900; r++) records.push(Array.from({ length: 20 }, (_, k) => lineOf(r * 20 + k)));
+    for (const lines of records) await queue.append(lines);
+
+    const proto = await fileHandlePrototype(root);
+    const original = proto.read;
+    let reads = 0;
+    proto.read = function (...args) {
+      reads++;
+      return original.apply(this, args);
+    };
+    const got = [];
+    const readsPerCall = [];
+    try {
+      for (;;) {
+        reads = 0;
+        const batch = await queue.readNext(500_000);
+        if (batch.length === 0) break;
+        readsPerCall.push(reads);
+        got.push(...batch);
+      }
+    } finally {
+      proto.read = original;
+    }
+    assert.deepStrictEqual(
+      got.map((r) => r.data),
+      records.map((lines) => lines.join('\n')),
+    );
+    for (const r of got) assert.strictEqual(r.bytes, Buffer.byteLength(r.data, 'utf8'));
+    const total = got.reduce((s, r) => s + r.bytes, 0);
+    assert.ok(total > 1_000_000, `only ${total} bytes queued`);
+    assert.ok(readsPerCall.length >= 2, `${readsPerCall.length} calls`);
+    for (const n of readsPerCall) assert.ok(n <= 2, `a readNext made ${n} file reads: ${readsPerCall.join(',')}`);
+  });
+
+  it('still hands out a record bigger than the window whole, after small ones', async function () {
+    queue = await DurableQueue.open({ dir: path.join(root, 'q'), maxAgeSeconds: 0 });
+    const big = Array.from({ length: 60_000 }, (_, i) => lineOf(i)); // about 4.5 MB
+    await queue.append(['small v=1i']);
+    await queue.append(big);
+    await queue.append(['small v=2i']);
+    const first = await queue.readNext(100);
+    assert.deepStrictEqual(
+      first.map((r) => r.data),
+      ['small v=1i'],
+    );
+    const second = await queue.readNext(100);
+    assert.strictEqual(second.length, 1);
+    assert.strictEqual(second[0].data, big.join('\n'));
+    assert.strictEqual(second[0].bytes, Buffer.byteLength(big.join('\n')));
+    const third = await queue.readNext(100);
+    assert.deepStrictEqual(
+      third.map((r) => r.data),
+      ['small v=2i'],
+    );
+  });
+});
