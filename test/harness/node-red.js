@@ -120,6 +120,9 @@ async function startNodeRed({ userDir, flows, credentials, settings = {}, env = 
   }
 
   async function waitForFlowsStarted(from) {
+    // Only visible when the log level shows info messages (the default here is trace; a caller may lower it).
+    const level = effectiveSettings.logging?.console?.level ?? 'info';
+    if (!['info', 'debug', 'trace'].includes(level)) return;
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (!/\[info\] Started flows/.test(logText.slice(from))) {
       if (proc.exited) throw new Error(`Node-RED exited while starting its flows; log tail:\n${tail(logText)}`);
