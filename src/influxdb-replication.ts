@@ -87,18 +87,11 @@ export = function (RED: NodeAPI) {
         node.status(configErrorStatus());
       }
       if (client && queueDir) {
+        const { precision: _appliedAtIngest, ...streamSettings } = settings;
         const streamConfig: StreamConfig = {
+          ...streamSettings,
           id: node.id,
           name: settings.name || node.id,
-          remoteID: settings.remoteID,
-          remoteBucketName: settings.remoteBucketName,
-          remoteBucketID: settings.remoteBucketID,
-          maxQueueSizeBytes: settings.maxQueueSizeBytes,
-          maxAgeSeconds: settings.maxAgeSeconds,
-          dropNonRetryableData: settings.dropNonRetryableData,
-          onQueueFull: settings.onQueueFull,
-          maxBatchBytes: settings.maxBatchBytes,
-          gzip: settings.gzip,
           queueDir,
           // Tuning for tests and unusual remotes; not in the editor.
           writer: tuning?.writer,

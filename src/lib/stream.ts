@@ -2,23 +2,15 @@
 // plus the figures that `influx replication list` shows. Plain TypeScript: the Node-RED node wires it up.
 import { EventEmitter } from 'events';
 import { DurableQueue, type DroppedRecords, type OverflowPolicy, type QueueDropReason } from './queue';
+import type { ReplicationSettings } from './stream-config';
 import { type NonRetryableDrop, type RemoteClient, StreamWriter, type WriterOptions, type WriterState } from './writer';
 
 export type StreamStateName = 'ok' | 'retrying' | 'blocked' | 'paused' | 'full';
 export type DropReason = QueueDropReason | 'non-retryable';
 
-export interface StreamConfig {
+/** The node's checked settings (precision is applied at ingest, not by the stream) plus where and how to run. */
+export interface StreamConfig extends Omit<ReplicationSettings, 'precision'> {
   id: string;
-  name: string;
-  remoteID: string;
-  remoteBucketName: string;
-  remoteBucketID: string;
-  maxQueueSizeBytes: number;
-  maxAgeSeconds: number;
-  dropNonRetryableData: boolean;
-  onQueueFull: OverflowPolicy;
-  maxBatchBytes: number;
-  gzip: boolean;
   /** Folder of this stream's queue. */
   queueDir: string;
   /** Writer tuning (backoff, timeouts); mostly for tests. */
@@ -27,16 +19,19 @@ export interface StreamConfig {
   expireIntervalMs?: number;
 }
 
+/** The stream's own settings as InfluxDB's replication list shows them. */
+type ListedSettings =
+  | 'id'
+  | 'name'
+  | 'remoteID'
+  | 'remoteBucketName'
+  | 'remoteBucketID'
+  | 'maxQueueSizeBytes'
+  | 'maxAgeSeconds'
+  | 'dropNonRetryableData';
+
 /** A row of the replication list: InfluxDB's fields first, then ours. */
-export interface ReplicationRow {
-  id: string;
-  name: string;
-  remoteID: string;
-  remoteBucketName: string;
-  remoteBucketID: string;
-  maxQueueSizeBytes: number;
-  maxAgeSeconds: number;
-  dropNonRetryableData: boolean;
+export interface ReplicationRow extends Pick<StreamConfig, ListedSettings> {
   currentQueueSizeBytes: number;
   remainingBytesToBeSynced: number;
   remainingLinesToBeSynced: number;
