@@ -9,7 +9,7 @@ const path = require('path');
 const zlib = require('zlib');
 const { Pool } = require('undici');
 const { InfluxDB } = require('@influxdata/influxdb-client');
-const { StreamWriter, RemoteClient, buildBatches, GZIP_LEVEL, USER_AGENT } = require('../nodes/lib/writer');
+const { StreamWriter, RemoteClient, buildBatches, GZIP_LEVEL, GZIP_CHUNK_BYTES, USER_AGENT } = require('../nodes/lib/writer');
 const { DurableQueue } = require('../nodes/lib/queue');
 const { startVictoriaMetrics } = require('../test/harness/servers');
 
@@ -100,7 +100,7 @@ async function runRaw(vm, bodies, { gzip, inlineGzip = false }) {
   const cpuStart = process.cpuUsage();
   let lines = 0;
   for (let i = 0; i < prepared.length; i++) {
-    const body = inlineGzip ? await gzipAsync(prepared[i], { level: GZIP_LEVEL }) : prepared[i];
+    const body = inlineGzip ? await gzipAsync(prepared[i], { level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES }) : prepared[i];
     const res = await pool.request({ method: 'POST', path: url.pathname + url.search, headers, body });
     await res.body.dump();
     if (res.statusCode !== 204) throw new Error(`raw loop got ${res.statusCode}`);

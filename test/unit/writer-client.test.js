@@ -6,7 +6,8 @@ const path = require('path');
 const http = require('http');
 const https = require('https');
 const { execFileSync } = require('child_process');
-const { RemoteClient, USER_AGENT } = require('../../nodes/lib/writer');
+const zlib = require('zlib');
+const { RemoteClient, USER_AGENT, encodeBody, GZIP_CHUNK_BYTES } = require('../../nodes/lib/writer');
 const { startCannedServer } = require('../harness/canned-server');
 
 const TOKEN = 'secret-token-4711';
@@ -232,6 +233,25 @@ describe('writer RemoteClient', function () {
       assert.strictEqual(insecure.ok, true, insecure.message);
       const withCA = await track(v2(url, { caFile: cert })).validate('b');
       assert.strictEqual(withCA.ok, true, withCA.message);
+    });
+  });
+
+  describe('encodeBody', function () {
+    it('gzips bodies whose compressed size is below and above one zlib output piece, and passes a Buffer through uncompressed', async function () {
+      // Line protocol compresses about 8x; pseudo-random fields compress poorly, so the output spans several pieces.
+      let seed = 7;
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+      const compressible = Array.from({ length: 6000 }, (_, i) => `cpu,host=h${i % 20} v=${i}i ${1000 + i}`).join('\n');
+      const noisy = Array.from({ length: 20000 }, (_, i) => `cpu,id=${random().toString(36)} v="${random().toString(36)}${random().toString(36)}" ${i}`).join('\n');
+      for (const text of [compressible, noisy, 'm,loc=Zürich v=1i 1']) {
+        const gz = await encodeBody(Buffer.from(text, 'utf8'), true);
+        assert.strictEqual(zlib.gunzipSync(gz).toString('utf8'), text);
+        const fromString = await encodeBody(text, true);
+        assert.strictEqual(zlib.gunzipSync(fromString).toString('utf8'), text);
+      }
+      assert.ok((await encodeBody(noisy, true)).length > GZIP_CHUNK_BYTES, 'the noisy body should need more than one output piece');
+      const plain = Buffer.from(compressible, 'utf8');
+      assert.strictEqual(await encodeBody(plain, false), plain);
     });
   });
 });

@@ -7,6 +7,7 @@ export {
   USER_AGENT,
   encodeBody,
   GZIP_LEVEL,
+  GZIP_CHUNK_BYTES,
   MAX_ERROR_TEXT,
   errorTextOf,
   type Precision,

