@@ -79,6 +79,15 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
   afterEach(async function () {
     if (this.currentTest.state === 'failed' && page) {
       await shot(`failed-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
+      // A dialog left open by a failed test would block the next one: cancel every open edit tray.
+      await page
+        .evaluate(async () => {
+          for (let i = 0; i < 5 && document.querySelector('.red-ui-editor .red-ui-tray'); i++) {
+            RED.tray.close();
+            await new Promise((r) => setTimeout(r, 300));
+          }
+        })
+        .catch(() => {});
     }
   });
 
@@ -105,8 +114,15 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
   /** Replaces an input's value the way typing does (validation runs on change/keyup). */
   async function fill(selector, value) {
     const input = page.locator(selector);
-    await input.fill(value);
-    await input.dispatchEvent('change');
+    // On a loaded machine the editor may still be filling the dialog in (values, credentials) when the first
+    // fill lands and overwrite it: fill again until the value stays.
+    for (let attempt = 1; ; attempt++) {
+      await input.fill(value);
+      await input.dispatchEvent('change');
+      await page.waitForTimeout(150);
+      if ((await input.inputValue()) === value || attempt === 5) break;
+    }
+    assert.strictEqual(await input.inputValue(), value, `${selector} kept another value`);
   }
 
   it('shows the package in the palette, with help as the tooltip, and registers the remote config node', async function () {
