@@ -30,8 +30,13 @@ export = function (RED: NodeAPI) {
   const registry = new StreamRegistry();
   registerAdminRoutes(RED, registry);
 
+  /** `influxdbReplication` in settings.js: the queue root, and tuning for tests and unusual remotes. */
+  type PackageSettings = { queueDir?: string } & Pick<StreamConfig, 'writer' | 'expireIntervalMs'>;
+  const packageSettings = (): PackageSettings | undefined =>
+    (RED.settings as unknown as { influxdbReplication?: PackageSettings }).influxdbReplication;
+
   function queueRoot(): string {
-    const custom = (RED.settings as unknown as { influxdbReplication?: { queueDir?: string } }).influxdbReplication?.queueDir;
+    const custom = packageSettings()?.queueDir;
     if (custom) return path.resolve(custom);
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir || path.join(os.homedir(), '.node-red');
     return path.join(userDir, 'influxdb-replication');
@@ -45,27 +50,24 @@ export = function (RED: NodeAPI) {
     if (settings.remoteID && !remote) problems.push(`remote ${settings.remoteID} is not deployed`);
     if (remote && remote.problems.length > 0) problems.push(`remote "${remote.name || remote.id}": ${remote.problems.join('; ')}`);
 
-    const tuning = (RED.settings as unknown as { influxdbReplication?: Pick<StreamConfig, 'writer' | 'expireIntervalMs'> }).influxdbReplication;
+    const tuning = packageSettings();
     let stream: ReplicationStream | null = null;
     let opening: Promise<ReplicationStream | null> = Promise.resolve(null);
     let configError: string | null = null;
 
-    const publish = throttle(() => {
+    /** Badge and sidebar; with `asMessage`, also the status message on output 1. */
+    const showRow = (asMessage: boolean) => {
       if (!stream) return;
       const row = stream.row();
       node.status(statusOf(row));
-      node.send([{ topic: 'status', payload: row }, null]);
+      if (asMessage) node.send([{ topic: 'status', payload: row }, null]);
       RED.comms.publish(`influxdb-replication/replications/${node.id}`, row, false);
-    }, STATUS_INTERVAL_MS);
-
-    // Appends only change the queue figures: show them (badge and sidebar) at most once a second, without
-    // sending a status message, which is for send attempts.
-    const showQueued = throttle(() => {
-      if (!stream) return;
-      const row = stream.row();
-      node.status(statusOf(row));
-      RED.comms.publish(`influxdb-replication/replications/${node.id}`, row, false);
-    }, STATUS_INTERVAL_MS);
+    };
+    // Send attempts and controls: at most once a second under load.
+    const publish = throttle(() => showRow(true), STATUS_INTERVAL_MS);
+    // Appends only change the queue figures: shown at most once a second, without a status message, which is
+    // for send attempts.
+    const showQueued = throttle(() => showRow(false), STATUS_INTERVAL_MS);
 
     const showStatus = () => {
       if (stream) node.status(statusOf(stream.row()));
