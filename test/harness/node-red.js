@@ -13,7 +13,7 @@ const path = require('path');
 const crypto = require('crypto');
 const { spawn } = require('child_process');
 const { Agent, request } = require('undici');
-const { freePort, sleep } = require('./servers');
+const { freePort, sleep, trackChild } = require('./servers');
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const PACKAGE_NAME = require(path.join(PROJECT_ROOT, 'package.json')).name;
@@ -284,45 +284,17 @@ function writeCredentials(dir, settings, credentials) {
   fs.writeFileSync(credFile, JSON.stringify(content, null, 2));
 }
 
-// Safety net: a Node-RED a test forgot to stop must not outlive the test run (mocha --exit runs this).
-const liveChildren = new Set();
-process.on('exit', () => {
-  for (const child of liveChildren) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
 function spawnNodeRed(dir, settingsPath, port, env, onOutput) {
   const child = spawn(process.execPath, [RED_JS, '-s', settingsPath, '-u', dir, '-p', String(port)], {
     cwd: dir,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  liveChildren.add(child);
-  const state = { child, exited: false, exitCode: null, exitSignal: null };
+  const state = trackChild(child, { onError: (err) => onOutput(`[harness] spawn error: ${err.message}\n`) });
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
   child.stdout.on('data', onOutput);
   child.stderr.on('data', onOutput);
-  state.exitPromise = new Promise((resolve) => {
-    child.on('error', (err) => {
-      liveChildren.delete(child);
-      onOutput(`[harness] spawn error: ${err.message}\n`);
-      state.exited = true;
-      resolve();
-    });
-    child.on('exit', (code, signal) => {
-      liveChildren.delete(child);
-      state.exited = true;
-      state.exitCode = code;
-      state.exitSignal = signal;
-      resolve();
-    });
-  });
   return state;
 }
 

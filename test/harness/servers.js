@@ -117,6 +117,14 @@ function spawnServer(binary, args, logPath, dir) {
   const logFd = fs.openSync(logPath, 'a');
   const child = spawn(binary, args, { stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
+  return trackChild(child, { dir });
+}
+
+/**
+ * Registers a child for the exit safety net (killed, and its `dir` removed, if still running when the test run
+ * ends) and returns its state: `exited`, `exitCode`, `exitSignal`, `spawnError`, and `exitPromise`.
+ */
+function trackChild(child, { dir, onError } = {}) {
   liveChildren.set(child, dir);
   const state = { child, exited: false, exitCode: null, exitSignal: null, spawnError: null };
   state.exitPromise = new Promise((resolve) => {
@@ -124,6 +132,7 @@ function spawnServer(binary, args, logPath, dir) {
       liveChildren.delete(child);
       state.spawnError = err;
       state.exited = true;
+      if (onError) onError(err);
       resolve();
     });
     child.on('exit', (code, signal) => {
@@ -494,6 +503,7 @@ async function startVictoriaMetricsOnce(binary, { username, password }) {
 }
 
 module.exports = {
+  trackChild,
   startInfluxDB,
   startVictoriaMetrics,
   waitFor,
