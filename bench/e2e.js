@@ -320,32 +320,41 @@ async function outageRun(ctx, contender) {
     const restoredAt = Date.now();
     await remote.setReachable(true);
     await loop;
-    const s = gen.stats();
-    await gen.close();
-    const drained = await remote.waitForLines(contender.measurement, run, s.offered, { quietMs: profile.quietMs, timeoutMs: 180000 });
-    const counted = await remote.countUniqueLines(contender.measurement, run);
-    const mem = memory.stop();
-    return {
-      contender: contender.key,
-      label: contender.label,
-      scenario: 'outage',
-      gzip,
-      sent: s.offered,
-      acked: s.acked,
-      refused: s.refused,
-      arrived: counted.unique,
-      duplicates: counted.samples - counted.unique,
-      lost: Math.max(0, s.offered - counted.unique),
-      recoverySec: drained.complete ? (drained.doneAt - restoredAt) / 1000 : null,
-      peakRssMB: mem.peakMB,
-      rssGrowthMB: mem.growthMB,
-      rssBaselineMB: mem.baselineMB,
-      lastError: errorText(gen),
-    };
+    return await lossRow(ctx, contender, 'outage', { gzip, gen, run, restoredAt, memory });
   } finally {
     await remote.setReachable(true);
     await red.stop();
   }
+}
+
+/**
+ * The row of an outage or restart run: once the generator has stopped, wait for arrivals to stop, then count
+ * what arrived (distinct lines) against what was sent.
+ */
+async function lossRow(ctx, contender, scenario, { gzip, gen, run, restoredAt, memory }) {
+  const { remote, profile } = ctx;
+  const s = gen.stats();
+  await gen.close();
+  const drained = await remote.waitForLines(contender.measurement, run, s.offered, { quietMs: profile.quietMs, timeoutMs: 180000 });
+  const counted = await remote.countUniqueLines(contender.measurement, run);
+  const mem = memory.stop();
+  return {
+    contender: contender.key,
+    label: contender.label,
+    scenario,
+    gzip,
+    sent: s.offered,
+    acked: s.acked,
+    refused: s.refused,
+    arrived: counted.unique,
+    duplicates: counted.samples - counted.unique,
+    lost: Math.max(0, s.offered - counted.unique),
+    recoverySec: drained.complete ? (drained.doneAt - restoredAt) / 1000 : null,
+    peakRssMB: mem.peakMB,
+    rssGrowthMB: mem.growthMB,
+    rssBaselineMB: mem.baselineMB,
+    lastError: errorText(gen),
+  };
 }
 
 /**
@@ -373,28 +382,7 @@ async function restartRun(ctx, contender) {
     const restoredAt = Date.now();
     await remote.setReachable(true);
     await gen.openLoop(profile.outageRate, profile.restartAfterMs);
-    const s = gen.stats();
-    await gen.close();
-    const drained = await remote.waitForLines(contender.measurement, run, s.offered, { quietMs: profile.quietMs, timeoutMs: 180000 });
-    const counted = await remote.countUniqueLines(contender.measurement, run);
-    const mem = memory.stop();
-    return {
-      contender: contender.key,
-      label: contender.label,
-      scenario: 'restart',
-      gzip,
-      sent: s.offered,
-      acked: s.acked,
-      refused: s.refused,
-      arrived: counted.unique,
-      duplicates: counted.samples - counted.unique,
-      lost: Math.max(0, s.offered - counted.unique),
-      recoverySec: drained.complete ? (drained.doneAt - restoredAt) / 1000 : null,
-      peakRssMB: mem.peakMB,
-      rssGrowthMB: mem.growthMB,
-      rssBaselineMB: mem.baselineMB,
-      lastError: errorText(gen),
-    };
+    return await lossRow(ctx, contender, 'restart', { gzip, gen, run, restoredAt, memory });
   } finally {
     await remote.setReachable(true);
     await red.stop();
