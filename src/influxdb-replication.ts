@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { isPrecision, preparePayload, type LineError } from './lib/line-protocol';
-import { configErrorStatus, statusOf } from './lib/node-status';
+import { configErrorStatus, type NodeStatus, statusOf } from './lib/node-status';
 import { type DroppedLines, ReplicationStream, type StreamConfig } from './lib/stream';
 import { parseReplicationSettings, queueDirFor, type ReplicationProperties } from './lib/stream-config';
 import { StreamRegistry, throttle } from './lib/stream-registry';
@@ -55,11 +55,20 @@ export = function (RED: NodeAPI) {
     let opening: Promise<ReplicationStream | null> = Promise.resolve(null);
     let configError: string | null = null;
 
+    // Retries and acks repeat the same badge many times: pass on only changes (each one is a comms message).
+    let shownStatus = '';
+    const setStatus = (status: NodeStatus) => {
+      const key = `${status.fill}/${status.shape}/${status.text}`;
+      if (key === shownStatus) return;
+      shownStatus = key;
+      node.status(status);
+    };
+
     /** Badge and sidebar; with `asMessage`, also the status message on output 1. */
     const showRow = (asMessage: boolean) => {
       if (!stream) return;
       const row = stream.row();
-      node.status(statusOf(row));
+      setStatus(statusOf(row));
       if (asMessage) node.send([{ topic: 'status', payload: row }, null]);
       RED.comms.publish(`influxdb-replication/replications/${node.id}`, row, false);
     };
@@ -70,13 +79,13 @@ export = function (RED: NodeAPI) {
     const showQueued = throttle(() => showRow(false), STATUS_INTERVAL_MS);
 
     const showStatus = () => {
-      if (stream) node.status(statusOf(stream.row()));
+      if (stream) setStatus(statusOf(stream.row()));
     };
 
     if (problems.length > 0) {
       configError = t('influxdb-replication.errors.config', { problems: problems.join('; ') });
       node.error(configError);
-      node.status(configErrorStatus());
+      setStatus(configErrorStatus());
     } else {
       let client;
       let queueDir;
@@ -86,7 +95,7 @@ export = function (RED: NodeAPI) {
       } catch (err) {
         configError = (err as Error).message;
         node.error(configError);
-        node.status(configErrorStatus());
+        setStatus(configErrorStatus());
       }
       if (client && queueDir) {
         const { precision: _appliedAtIngest, ...streamSettings } = settings;
@@ -115,7 +124,7 @@ export = function (RED: NodeAPI) {
           (err: Error) => {
             configError = t('influxdb-replication.errors.open', { message: err.message });
             node.error(configError);
-            node.status(configErrorStatus());
+            setStatus(configErrorStatus());
             return null;
           },
         );
