@@ -67,6 +67,9 @@ export class ReplicationStream extends EventEmitter {
   /** Unsent bytes when the last append was refused as queue full; null when the queue is not full. The stream
    *  stays "full" until an append succeeds or something is delivered (which makes room). */
   private fullAtUnsentBytes: number | null = null;
+  /** Appends are numbered as they start; only one that started after the last refusal proves there is room. */
+  private appendsStarted = 0;
+  private refusedAppend = 0;
   private expireTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private nonRetryableDropped = 0;
@@ -110,12 +113,15 @@ export class ReplicationStream extends EventEmitter {
   /** Appends lines (already validated, timestamps in ns); resolves once they are durable on disk. */
   async enqueue(lines: string[]): Promise<void> {
     if (this.closed) throw new Error('replication stream is closed');
+    const appendNumber = ++this.appendsStarted;
     try {
       await this.queue.append(lines);
-      this.fullAtUnsentBytes = null;
+      // An append accepted before the refusal (still being written when it came) says nothing about room now.
+      if (appendNumber > this.refusedAppend) this.fullAtUnsentBytes = null;
       this.emit('queued');
     } catch (err) {
       if ((err as { code?: string }).code === 'QUEUE_FULL') {
+        this.refusedAppend = appendNumber;
         this.fullAtUnsentBytes = this.queue.stats().unsentBytes;
         this.emit('change');
       }
