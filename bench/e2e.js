@@ -320,6 +320,7 @@ async function outageRun(ctx, contender) {
     const restoredAt = Date.now();
     await remote.setReachable(true);
     await loop;
+    if (contender.needsReplication) await waitForQueueEmpty(red, 180000);
     return await lossRow(ctx, contender, 'outage', { gzip, gen, run, restoredAt, memory });
   } finally {
     await remote.setReachable(true);
@@ -382,6 +383,7 @@ async function restartRun(ctx, contender) {
     const restoredAt = Date.now();
     await remote.setReachable(true);
     await gen.openLoop(profile.outageRate, profile.restartAfterMs);
+    if (contender.needsReplication) await waitForQueueEmpty(red, 180000);
     return await lossRow(ctx, contender, 'restart', { gzip, gen, run, restoredAt, memory });
   } finally {
     await remote.setReachable(true);
@@ -409,11 +411,20 @@ async function backlogRun(ctx, contender, gzip) {
     const queueBytes = folderBytes(path.join(red.userDir, 'influxdb-replication'));
     const fillMem = memory.stop();
     const drainMemory = watchMemory(red.pid);
+    // The raw loop at the same concurrency, just before and just after the drain: VictoriaMetrics slows down as
+    // it holds more data and merges it in the background, so a ceiling taken at the start of the run would flatter
+    // or wrong the drain depending on what came before.
+    const rawBefore = await rawLoopNow(ctx, gzip);
     const resumedAt = Date.now();
     await control(red, 'resume');
-    const drained = await remote.waitForLines(contender.measurement, run, s.acked, { quietMs: profile.quietMs, timeoutMs: 900000 });
+    // The drain is timed by the stream's own count of lines the remote answered 2xx to (as the raw loop counts
+    // 204s), polled through the admin API: polling VictoriaMetrics' count instead would cost it CPU while it
+    // ingests, slowing the very drain being timed. The arrivals are counted in the remote afterwards.
+    const sentAt = await waitForLinesSent(red, s.acked, 900000);
     const drainMem = drainMemory.stop();
-    const drainSeconds = (drained.doneAt - resumedAt) / 1000;
+    const drained = await remote.waitForLines(contender.measurement, run, s.acked, { quietMs: profile.quietMs, timeoutMs: 300000 });
+    const drainSeconds = (sentAt - resumedAt) / 1000;
+    const rawAfter = await rawLoopNow(ctx, gzip);
     return {
       contender: contender.key,
       label: contender.label,
@@ -421,8 +432,10 @@ async function backlogRun(ctx, contender, gzip) {
       gzip,
       acceptedLinesPerSec: s.acked / fillSeconds,
       acceptedBytesPerSec: s.bytesAcked / fillSeconds,
-      arrivedLinesPerSec: drained.count / Math.max(0.001, drainSeconds),
+      arrivedLinesPerSec: Math.min(drained.count, s.acked) / Math.max(0.001, drainSeconds),
       drainComplete: drained.complete,
+      rawLoopLinesPerSec: (rawBefore + rawAfter) / 2,
+      rawLoopBeforeAfter: [rawBefore, rawAfter],
       queueBytesOnDisk: queueBytes,
       sent: s.offered,
       acked: s.acked,
@@ -440,6 +453,45 @@ async function backlogRun(ctx, contender, gzip) {
     };
   } finally {
     await red.stop();
+  }
+}
+
+/** Lines/s of the raw undici loop, one request at a time (as the stream sends by default), measured now. */
+async function rawLoopNow({ remote, profile }, gzip) {
+  const r = await ceilings.remoteCeiling(remote.url, { gzip, concurrency: 1, durationMs: profile.ceilingMs, run: nextRun('raw') });
+  if (r.errors) throw new Error(`raw loop: ${r.errors} requests failed`);
+  return r.linesPerSec;
+}
+
+/** Our stream's row in the admin API's replication list (the bench flow has exactly one). */
+async function replicationRow(red) {
+  const res = await request(`${red.url}/influxdb-replication/replications`);
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`replication list answered ${res.statusCode}: ${text}`);
+  const rows = JSON.parse(text);
+  if (rows.length !== 1) throw new Error(`expected one replication stream, found ${rows.length}`);
+  return rows[0];
+}
+
+/** Resolves with the time at which the stream had sent `lines` lines (polled every 50 ms). */
+async function waitForLinesSent(red, lines, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await replicationRow(red);
+    if (row.linesSent >= lines) return Date.now();
+    if (Date.now() > deadline) throw new Error(`stream sent ${row.linesSent} of ${lines} lines in ${timeoutMs / 1000} s: ${row.latestErrorMessage}`);
+    await sleep(50);
+  }
+}
+
+/** Waits until the stream has nothing left to send (a backoff after an outage may take a while). */
+async function waitForQueueEmpty(red, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await replicationRow(red);
+    if (row.remainingLinesToBeSynced === 0) return;
+    if (Date.now() > deadline) throw new Error(`stream still has ${row.remainingLinesToBeSynced} lines queued after ${timeoutMs / 1000} s: ${row.latestErrorMessage}`);
+    await sleep(250);
   }
 }
 
@@ -475,7 +527,10 @@ function addRatios(result) {
   for (const row of result.rows) {
     if (row.error) continue;
     if (row.nodeRedCeilingLinesPerSec) row.ofNodeRed = row.arrivedLinesPerSec / row.nodeRedCeilingLinesPerSec;
-    const remote = c.remote[row.gzip === false ? 'plain' : 'gzip'];
+    const key = row.gzip === false ? 'plain' : 'gzip';
+    // A backlog drain is read against the raw loop at its own concurrency, measured around it; the throughput
+    // rows against the remote's best at the start of the run.
+    const remote = row.rawLoopLinesPerSec ? { linesPerSec: row.rawLoopLinesPerSec } : c.remote[key];
     if (remote && row.arrivedLinesPerSec !== undefined) row.ofRemote = row.arrivedLinesPerSec / remote.linesPerSec;
     if (row.shape === '500k' || row.scenario.startsWith('backlog')) {
       if (row.acceptedBytesPerSec !== undefined && c.disk) row.ofDisk = row.acceptedBytesPerSec / c.disk.bytesPerSec;

@@ -285,7 +285,10 @@ function writeCredentials(dir, settings, credentials) {
 }
 
 function spawnNodeRed(dir, settingsPath, port, env, onOutput) {
-  const child = spawn(process.execPath, [RED_JS, '-s', settingsPath, '-u', dir, '-p', String(port)], {
+  // HARNESS_NODE_ARGS: extra node flags for Node-RED, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a
+  // benchmark run (node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = (process.env.HARNESS_NODE_ARGS || '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, RED_JS, '-s', settingsPath, '-u', dir, '-p', String(port)], {
     cwd: dir,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
