@@ -94,4 +94,22 @@ describe('DurableQueue readNext window', function () {
       ['small v=2i'],
     );
   });
+  it('hands out each record as its stored bytes, which stay intact while the same read and later reads go on', async function () {
+    queue = await DurableQueue.open({ dir: path.join(root, 'q'), maxAgeSeconds: 0 });
+    // Tiny records (a 24-byte header for a few bytes of line): 40 kB of lines span far more of the file than
+    // the read window of about 66 kB, so the scanner loads more of the file in the middle of one read. The
+    // records handed out before are views of the old window: it must not be read into again.
+    const appended = Array.from({ length: 8000 }, (_, i) => `m,l=ü v=${i}i`);
+    for (let i = 0; i < appended.length; i += 500) await Promise.all(appended.slice(i, i + 500).map((l) => queue.append([l])));
+    const got = [];
+    for (let batch = await queue.readNext(40_000); batch.length > 0; batch = await queue.readNext(40_000)) got.push(...batch);
+    assert.strictEqual(got.length, appended.length);
+    got.forEach((record, i) => {
+      assert.ok(Buffer.isBuffer(record.payload));
+      assert.ok(record.payload.equals(Buffer.from(appended[i], 'utf8')), `record ${i}: ${record.payload.toString()}`);
+      assert.strictEqual(record.bytes, record.payload.length);
+      assert.strictEqual(record.data, appended[i]);
+      assert.strictEqual(record.lines, 1);
+    });
+  });
 });

@@ -1,6 +1,6 @@
 'use strict';
 const assert = require('assert');
-const { buildBatches, Batcher, splitOnLines } = require('../../nodes/lib/writer');
+const { buildBatches, Batcher, splitOnLines, splitPayloadOnLines } = require('../../nodes/lib/writer');
 
 let offset = 0;
 function record(lines) {
@@ -12,6 +12,67 @@ function line(i, pad = 0) {
 }
 function allLines(batches) {
   return batches.flatMap((b) => b.body.split('\n'));
+}
+
+/**
+ * The batching rules written plainly on text (how the writer batched before it worked on bytes): greedy
+ * batches of whole records, a record over the limit split into chunks of whole lines, '\n' between non-empty
+ * pieces. The byte batcher must give exactly these batches.
+ */
+function referenceBatches(records, max) {
+  const pieces = [];
+  for (const r of records) {
+    const bytes = Buffer.byteLength(r.data);
+    if (bytes <= max) {
+      pieces.push({ data: r.data, bytes, lines: r.lines, end: r.end });
+      continue;
+    }
+    const lines = r.data.split('\n');
+    let chunk = [];
+    let chunkBytes = 0;
+    for (const l of lines) {
+      const lb = Buffer.byteLength(l);
+      if (chunk.length > 0 && chunkBytes + 1 + lb > max) {
+        pieces.push({ data: chunk.join('\n'), bytes: chunkBytes, lines: chunk.length, end: null });
+        chunk = [];
+        chunkBytes = 0;
+      }
+      chunkBytes += (chunk.length > 0 ? 1 : 0) + lb;
+      chunk.push(l);
+    }
+    pieces.push({ data: chunk.join('\n'), bytes: chunkBytes, lines: chunk.length, end: r.end });
+  }
+  const batches = [];
+  while (pieces.length > 0) {
+    let total = 0;
+    let count = 0;
+    while (count < pieces.length) {
+      const next = total + (total > 0 && pieces[count].bytes > 0 ? 1 : 0) + pieces[count].bytes;
+      if (count > 0 && next > max) break;
+      total = next;
+      count++;
+    }
+    const taken = pieces.splice(0, count);
+    let ackTo = null;
+    for (const p of taken) if (p.end) ackTo = p.end;
+    batches.push({
+      body: taken.filter((p) => p.bytes > 0).map((p) => p.data).join('\n'),
+      lines: taken.reduce((n, p) => n + p.lines, 0),
+      bytes: total,
+      ackTo,
+    });
+  }
+  return batches;
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
+function prng(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 describe('writer batching', function () {
@@ -132,6 +193,74 @@ describe('writer batching', function () {
     const batch = batcher.take(true);
     assert.strictEqual(batch.bytes, Buffer.byteLength(data));
     assert.ok(batch.toBuffer().equals(Buffer.from(data)));
+  });
+
+  it('batches made from payload bytes are exactly the batches of the text rules (multi-byte, empty, oversized records)', function () {
+    const random = prng(4);
+    const words = ['cpu', 'Zürich', '東京', 'größe', '€', 'x'.repeat(90), '😀', 'v'];
+    const records = [];
+    for (let r = 0; r < 300; r++) {
+      const n = random() < 0.1 ? 40 + Math.floor(random() * 40) : 1 + Math.floor(random() * 4);
+      const lines = [];
+      for (let k = 0; k < n; k++) lines.push(`m,t=${words[Math.floor(random() * words.length)]} v=${r}i,s="${words[Math.floor(random() * words.length)]}" ${r * 100 + k}`);
+      records.push(random() < 0.03 ? { data: '', lines: 0, end: { segment: 1, offset: r + 1 } } : { data: lines.join('\n'), lines: n, end: { segment: 1, offset: r + 1 } });
+    }
+    for (const max of [120, 700, 5000, 500000]) {
+      const expected = referenceBatches(records, max);
+      // As the queue hands them over: views of one shared buffer, as a read window would be.
+      const window = Buffer.concat(records.map((r) => Buffer.from(`HEADER${r.data}`)));
+      let at = 0;
+      const fromBytes = records.map((r) => {
+        const bytes = Buffer.byteLength(r.data);
+        const payload = window.subarray(at + 6, at + 6 + bytes);
+        at += 6 + bytes;
+        return { payload, lines: r.lines, end: r.end };
+      });
+      for (const source of [records, fromBytes]) {
+        const batches = buildBatches(source, max);
+        assert.strictEqual(batches.length, expected.length, `max ${max}`);
+        batches.forEach((b, i) => {
+          const e = expected[i];
+          assert.ok(b.toBuffer().equals(Buffer.from(e.body)), `max ${max}, batch ${i}`);
+          assert.strictEqual(b.body, e.body);
+          assert.strictEqual(b.lines, e.lines);
+          assert.strictEqual(b.bytes, e.bytes);
+          assert.deepStrictEqual(b.ackTo, e.ackTo);
+        });
+      }
+    }
+  });
+
+  it('splits an oversized record of multi-byte lines between lines, never inside a character', function () {
+    const lines = Array.from({ length: 30 }, (_, i) => `m,loc=東京,emoji=😀 s="größe €${String(i).padStart(2, '0')}" ${String(i).padStart(2, '0')}`);
+    const payload = Buffer.from(lines.join('\n'));
+    const lineBytes = Buffer.byteLength(lines[0]);
+    const max = lineBytes * 4 + 3 + 2; // four lines (and their separators) fit, with a little room to spare
+    const chunks = splitPayloadOnLines(payload, max);
+    assert.deepStrictEqual(chunks.map((c) => c.lines), [4, 4, 4, 4, 4, 4, 4, 2]);
+    for (const c of chunks) {
+      assert.strictEqual(c.bytes, c.payload.length);
+      assert.ok(c.bytes <= max);
+      assert.strictEqual(Buffer.from(c.payload.toString('utf8')).length, c.bytes, 'no character cut in half');
+    }
+    assert.deepStrictEqual(chunks.map((c) => c.payload.toString('utf8')).join('\n').split('\n'), lines);
+    const batches = buildBatches([{ payload, lines: lines.length, end: { segment: 1, offset: 9 } }], max);
+    assert.deepStrictEqual(allLines(batches), lines);
+    assert.deepStrictEqual(batches.map((b) => b.ackTo && b.ackTo.offset), [null, null, null, null, null, null, null, 9]);
+  });
+
+  it('a batch of several payloads is copied out of them: later changes to the read buffer do not reach it', function () {
+    const source = Buffer.from('a v=1i 1XXXXb v=2i 2');
+    const records = [
+      { payload: source.subarray(0, 8), lines: 1, end: { segment: 1, offset: 1 } },
+      { payload: source.subarray(12), lines: 1, end: { segment: 1, offset: 2 } },
+    ];
+    const [batch] = buildBatches(records, 1000);
+    const body = batch.toBuffer();
+    source.fill(0x21);
+    assert.strictEqual(body.toString(), 'a v=1i 1\nb v=2i 2');
+    assert.strictEqual(batch.body, 'a v=1i 1\nb v=2i 2');
+    assert.strictEqual(batch.toBuffer(), body, 'the body is made once');
   });
 
   it('refuses a non-positive limit', function () {

@@ -23,14 +23,19 @@ export type OverflowPolicy = 'reject' | 'drop-oldest';
 export type QueueDropReason = 'age' | 'queue-full' | 'purge' | 'corrupt';
 
 export interface QueueRecord {
-  /** The lines of one append, joined with '\n' (no trailing newline). */
-  data: string;
+  /**
+   * The lines of one append as stored: UTF-8, joined with 0x0a (no trailing newline). A view of the read
+   * buffer, which the queue never writes into again: the writer copies it into request bodies as it is.
+   */
+  payload: Buffer;
+  /** `payload` as text, decoded on each access (the writer's hot path never asks for it). */
+  readonly data: string;
   lines: number;
   /** ms since epoch, when append() was called. */
   enqueuedAt: number;
   /** Position just after this record: ack(end) acknowledges it and all before it. */
   end: QueuePosition;
-  /** UTF-8 bytes of `data` (as stored), so that a reader need not measure the text again. */
+  /** Bytes of `payload`. */
   bytes: number;
 }
 
@@ -95,6 +100,24 @@ interface PendingAppend {
   enqueuedAt: number;
   resolve: () => void;
   reject: (err: Error) => void;
+}
+
+/** What readNext hands out: the bytes as read, the text only if someone asks for it. */
+class ReadRecord implements QueueRecord {
+  constructor(
+    readonly payload: Buffer,
+    readonly lines: number,
+    readonly enqueuedAt: number,
+    readonly end: QueuePosition,
+  ) {}
+
+  get bytes(): number {
+    return this.payload.length;
+  }
+
+  get data(): string {
+    return this.payload.toString('utf8');
+  }
 }
 
 /** A record handed out by readNext and not yet acknowledged: lets ack() count without rereading. */
@@ -483,13 +506,7 @@ export class DurableQueue extends EventEmitter {
           if (!item) break;
           if (item.kind === 'record') {
             if (out.length > 0 && total + item.payloadBytes > maxBytes) break reading;
-            out.push({
-              data: item.data as string,
-              lines: item.lines,
-              enqueuedAt: item.enqueuedAt,
-              end: { segment: segment.id, offset: item.end },
-              bytes: item.payloadBytes,
-            });
+            out.push(new ReadRecord(item.payload as Buffer, item.lines, item.enqueuedAt, { segment: segment.id, offset: item.end }));
             this.inFlight.push({ segment: segment.id, end: item.end, lines: item.lines, bytes: item.payloadBytes, enqueuedAt: item.enqueuedAt });
             total += item.payloadBytes;
             offset = item.end;
@@ -849,7 +866,7 @@ export class DurableQueue extends EventEmitter {
         if (item.kind === 'record') {
           bytes += item.payloadBytes;
           if (bytes > MAX_REPORTED_DROP_DATA_BYTES) return undefined;
-          data.push({ end: { segment: segment.id, offset: item.end }, data: item.data as string });
+          data.push({ end: { segment: segment.id, offset: item.end }, data: (item.payload as Buffer).toString('utf8') });
         } else {
           this.noteCorruption(segment.id, item, reports);
         }

@@ -35,7 +35,11 @@ export interface ScannedRecord {
   lines: number;
   enqueuedAt: number;
   payloadBytes: number;
-  data?: string;
+  /**
+   * The payload (lines as UTF-8 joined by 0x0a), when asked for: a view of the scanner's window, not a copy.
+   * The scanner never reads into a window it has handed a view of, so the bytes stay as they are.
+   */
+  payload?: Buffer;
 }
 
 /**
@@ -73,6 +77,8 @@ export class SegmentScanner {
   private buf: Buffer;
   private bufStart = 0;
   private bufLen = 0;
+  /** A view of `buf` was handed out: the next read must go to a new buffer, not overwrite this one. */
+  private bufShared = false;
 
   constructor(
     private readonly fh: FileHandle,
@@ -97,7 +103,8 @@ export class SegmentScanner {
       };
       if (withData) {
         const start = offset + FRAME_HEADER_BYTES - this.bufStart;
-        item.data = this.buf.toString('utf8', start, start + parsed.payloadBytes);
+        item.payload = this.buf.subarray(start, start + parsed.payloadBytes);
+        this.bufShared = true;
       }
       return item;
     }
@@ -185,8 +192,9 @@ export class SegmentScanner {
     if (want <= 0) return 0;
     if (offset >= this.bufStart && offset + want <= this.bufStart + this.bufLen) return want;
     const capacity = Math.max(want, this.windowBytes);
-    if (this.buf.length < capacity || (this.buf.length > this.windowBytes && capacity === this.windowBytes)) {
+    if (this.bufShared || this.buf.length < capacity || (this.buf.length > this.windowBytes && capacity === this.windowBytes)) {
       this.buf = Buffer.allocUnsafe(capacity);
+      this.bufShared = false;
     }
     const toRead = Math.min(capacity, this.size - offset);
     let got = 0;
