@@ -114,7 +114,7 @@ async function runE2EBench(options = {}) {
   const result = { profile, ceilings: {}, rows: [] };
   try {
     log('ceilings: disk, remote, influxdb-client, Node-RED');
-    result.ceilings = await measureCeilings(ctx);
+    result.ceilings = await measureCeilings(ctx, scenarios);
     for (const key of contenderKeys) {
       const contender = { key, ...CONTENDERS[key] };
       if (profile.onlyDefaultGzip) contender.gzips = contender.gzips.slice(0, 1);
@@ -163,7 +163,8 @@ async function guarded(ctx, contender, scenario, fn) {
   }
 }
 
-async function measureCeilings({ remote, profile }) {
+async function measureCeilings(ctx, scenarios) {
+  const { remote, profile } = ctx;
   const c = { remote: {}, influxdbClient: {}, nodeRed: {} };
   c.disk = await ceilings.diskCeiling({ durationMs: profile.ceilingMs });
   for (const gzip of [true, false]) {
@@ -186,20 +187,62 @@ async function measureCeilings({ remote, profile }) {
       c.nodeRed[shape.key].peakRssMB = mem.peakMB;
       c.nodeRed[shape.key].rssGrowthMB = mem.growthMB;
     }
-    // Node-RED alone under the outage scenario's load (open loop, 100-line messages, same duration): the
-    // memory the contenders' outage and restart rows are read against.
-    const memory = watchMemory(red.pid);
-    const gen = createGenerator({ url: red.url, path: '/ceiling', measurement: 'bench_ceiling', run: 'open', linesPerMessage: 100, concurrency: profile.concurrency });
-    const seconds = (profile.outageBeforeMs + profile.outageMs + profile.outageAfterMs) / 1000;
-    await gen.openLoop(profile.outageRate, seconds * 1000);
-    const s = gen.stats();
-    await gen.close();
-    const mem = memory.stop();
-    c.nodeRedOutageLoad = { linesPerSec: s.acked / seconds, seconds, peakRssMB: mem.peakMB, rssGrowthMB: mem.growthMB };
   } finally {
     await red.stop();
   }
+  c.nodeRedAlone = await measureNodeRedAlone(ctx, scenarios);
   return c;
+}
+
+/**
+ * Node-RED alone (the counter flow, each in a fresh process, like every contender's run) under the load of the
+ * outage, restart and backlog runs. Most of a Node-RED process's RSS growth under load is V8 letting the garbage
+ * of handled messages pile up in the old generation until a full collection, whatever node handles them (the
+ * counter alone grows about 100 MB in 40 s at 10,000 lines/s); a contender's own footprint is its growth beyond
+ * this twin's.
+ */
+async function measureNodeRedAlone(ctx, scenarios) {
+  const { profile } = ctx;
+  const alone = {};
+  if (scenarios.has('outage')) {
+    const ms = profile.outageBeforeMs + profile.outageMs + profile.outageAfterMs;
+    alone.outage = await nodeRedAloneRun(ctx, 100, profile.concurrency, (gen) => gen.openLoop(profile.outageRate, ms));
+  }
+  if (scenarios.has('restart')) {
+    const ms = profile.outageBeforeMs + profile.restartOutageBeforeKillMs + 2 * profile.restartAfterMs;
+    alone.restart = await nodeRedAloneRun(ctx, 100, profile.concurrency, (gen) => gen.openLoop(profile.outageRate, ms));
+  }
+  if (scenarios.has('backlog')) {
+    alone.backlog = await nodeRedAloneRun(ctx, linesForBytes(500000), 4, (gen) => fillLoop(gen, profile.backlogBytes));
+  }
+  return alone;
+}
+
+async function nodeRedAloneRun(ctx, linesPerMessage, concurrency, drive) {
+  const { flows: counter, credentials } = flows.counterFlow();
+  const red = await startBenchNodeRed({ flows: counter, credentials });
+  try {
+    const gen = createGenerator({ url: red.url, path: '/ceiling', measurement: 'bench_alone', run: nextRun('alone'), linesPerMessage, concurrency });
+    const memory = watchMemory(red.pid);
+    const start = Date.now();
+    await drive(gen);
+    const seconds = (Date.now() - start) / 1000;
+    const s = gen.stats();
+    await gen.close();
+    const mem = memory.stop();
+    if (s.refused || s.noAnswer) throw new Error(`Node-RED alone: ${errorText(gen)}`);
+    return { linesPerSec: s.acked / seconds, seconds, peakRssMB: mem.peakMB, rssGrowthMB: mem.growthMB };
+  } finally {
+    await red.stop();
+  }
+}
+
+/** Closed loop until `bytes` of messages were acknowledged (the backlog fill). */
+async function fillLoop(gen, bytes) {
+  while (gen.stats().bytesAcked < bytes) {
+    await gen.closedLoop(500);
+    if (gen.stats().refused > 0) throw new Error(`filling: ${errorText(gen)}`);
+  }
 }
 
 /** Lines/s through "http in -> bench-counter -> http response" (POST /ceiling, present in every bench flow). */
@@ -401,10 +444,7 @@ async function backlogRun(ctx, contender, gzip) {
     const gen = generatorFor(red, contender, run, linesForBytes(500000), 4);
     const memory = watchMemory(red.pid);
     const fillStart = Date.now();
-    while (gen.stats().bytesAcked < profile.backlogBytes) {
-      await gen.closedLoop(500);
-      if (gen.stats().refused > 0) throw new Error(`filling the backlog: ${errorText(gen)}`);
-    }
+    await fillLoop(gen, profile.backlogBytes);
     const fillSeconds = (Date.now() - fillStart) / 1000;
     const s = gen.stats();
     await gen.close();
@@ -526,6 +566,11 @@ function addRatios(result) {
   const c = result.ceilings;
   for (const row of result.rows) {
     if (row.error) continue;
+    const alone = c.nodeRedAlone && c.nodeRedAlone[row.scenario.startsWith('backlog') ? 'backlog' : row.scenario];
+    if (alone && row.rssGrowthMB !== undefined) {
+      row.nodeRedAloneGrowthMB = alone.rssGrowthMB;
+      row.ownGrowthMB = row.rssGrowthMB - alone.rssGrowthMB;
+    }
     if (row.nodeRedCeilingLinesPerSec) row.ofNodeRed = row.arrivedLinesPerSec / row.nodeRedCeilingLinesPerSec;
     const key = row.gzip === false ? 'plain' : 'gzip';
     // A backlog drain is read against the raw loop at its own concurrency, measured around it; the throughput

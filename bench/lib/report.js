@@ -36,6 +36,7 @@ const COLUMNS = [
   ['lost', (r) => fmtInt(r.lost)],
   ['peak RSS MB', (r) => fmtMB(r.peakRssMB)],
   ['RSS growth MB', (r) => fmtMB(r.rssGrowthMB)],
+  ['beyond Node-RED alone MB', (r) => fmtMB(r.ownGrowthMB)],
 ];
 
 function cells(row) {
@@ -51,9 +52,10 @@ function ceilingRows(c) {
     if (!nr) continue;
     rows.push({ label: 'ceiling: Node-RED (counter node)', scenario: `throughput ${label}`, gzip: undefined, acceptedLinesPerSec: nr.linesPerSec, acceptedBytesPerSec: nr.bytesPerSec, arrivedLinesPerSec: undefined, ofNodeRed: 1, peakRssMB: nr.peakRssMB, rssGrowthMB: nr.rssGrowthMB });
   }
-  if (c.nodeRedOutageLoad) {
-    const o = c.nodeRedOutageLoad;
-    rows.push({ label: 'ceiling: Node-RED (counter node)', scenario: `outage load, ${Math.round(o.seconds)} s`, acceptedLinesPerSec: o.linesPerSec, peakRssMB: o.peakRssMB, rssGrowthMB: o.rssGrowthMB });
+  const aloneLabels = { outage: 'outage load', restart: 'restart load', backlog: 'backlog fill, 500 kB' };
+  for (const [key, label] of Object.entries(aloneLabels)) {
+    const o = c.nodeRedAlone && c.nodeRedAlone[key];
+    if (o) rows.push({ label: 'Node-RED alone (counter node, fresh process)', scenario: `${label}, ${Math.round(o.seconds)} s`, acceptedLinesPerSec: o.linesPerSec, peakRssMB: o.peakRssMB, rssGrowthMB: o.rssGrowthMB });
   }
   for (const [key, gzip] of [['gzip', true], ['plain', false]]) {
     const r = c.remote[key];
@@ -144,23 +146,32 @@ function evaluateGoals(result) {
   }
   const memoryRows = ours.filter((r) => r.scenario === 'outage' || r.scenario === 'restart' || r.scenario.startsWith('backlog'));
   if (memoryRows.length) {
-    const worst = Math.max(...memoryRows.map((r) => r.rssGrowthMB));
+    // The package's own footprint: growth beyond Node-RED alone (a fresh process, same load), which grows by
+    // itself as V8 lets handled messages' garbage pile up before a full collection.
+    const own = memoryRows.map((r) => (r.ownGrowthMB !== undefined ? r.ownGrowthMB : r.rssGrowthMB));
     add(
-      'Memory: peak RSS growth < 64 MB whatever the backlog (outage, restart, backlog runs)',
+      'Memory: peak RSS growth < 64 MB whatever the backlog (outage, restart, backlog runs), beyond Node-RED alone under the same load',
       memoryRows
-        .map((r) => `${r.scenario}${r.scenario.startsWith('backlog') ? ` gzip ${fmtGzip(r.gzip)}` : ''}: ${fmtMB(r.rssGrowthMB)} MB` + (r.drainRssGrowthMB !== undefined ? ` (drain alone: ${fmtMB(r.drainRssGrowthMB)} MB)` : ''))
-        .join('; ') + (c.nodeRedOutageLoad ? `; Node-RED alone at the outage load: ${fmtMB(c.nodeRedOutageLoad.rssGrowthMB)} MB` : ''),
-      worst < 64,
+        .map((r) => {
+          const name = `${r.scenario}${r.scenario.startsWith('backlog') ? ` gzip ${fmtGzip(r.gzip)}` : ''}`;
+          const alone = r.nodeRedAloneGrowthMB !== undefined ? `, Node-RED alone ${fmtMB(r.nodeRedAloneGrowthMB)} MB, beyond it ${fmtMB(r.ownGrowthMB)} MB` : '';
+          const drain = r.drainRssGrowthMB !== undefined ? `, drain alone ${fmtMB(r.drainRssGrowthMB)} MB` : '';
+          return `${name}: ${fmtMB(r.rssGrowthMB)} MB${alone}${drain}`;
+        })
+        .join('; '),
+      Math.max(...own) < 64,
     );
   }
   const tp = ours.filter((r) => r.shape);
   if (tp.length) {
-    const worst = tp.reduce((a, b) => (b.rssGrowthMB > a.rssGrowthMB ? b : a));
+    // Node-RED alone here is the ceiling process with the same messages (see the ceiling rows).
+    const beyond = (r) => r.rssGrowthMB - (c.nodeRed[r.shape] ? c.nodeRed[r.shape].rssGrowthMB : 0);
+    const worst = tp.reduce((a, b) => (beyond(b) > beyond(a) ? b : a));
     const nr = c.nodeRed[worst.shape];
     add(
-      'Memory under sustained load (same 64 MB bar; Node-RED alone shown for the same messages)',
-      `worst: ${worst.scenario} gzip ${fmtGzip(worst.gzip)}: ${fmtMB(worst.rssGrowthMB)} MB` + (nr ? ` (Node-RED alone: ${fmtMB(nr.rssGrowthMB)} MB)` : ''),
-      worst.rssGrowthMB < 64,
+      'Memory under sustained load: same 64 MB bar, beyond Node-RED alone with the same messages',
+      `worst: ${worst.scenario} gzip ${fmtGzip(worst.gzip)}: ${fmtMB(worst.rssGrowthMB)} MB` + (nr ? ` (Node-RED alone: ${fmtMB(nr.rssGrowthMB)} MB, beyond it ${fmtMB(beyond(worst))} MB)` : ''),
+      beyond(worst) < 64,
     );
   }
   return goals;
