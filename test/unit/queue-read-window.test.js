@@ -112,4 +112,28 @@ describe('DurableQueue readNext window', function () {
       assert.strictEqual(record.lines, 1);
     });
   });
+  it('with reuseReadBuffer reads into the same buffer again; reads without it never touch that buffer', async function () {
+    queue = await DurableQueue.open({ dir: path.join(root, 'q'), maxAgeSeconds: 0 });
+    const appended = [];
+    for (let r = 0; r < 12; r++) {
+      const lines = Array.from({ length: 40 }, (_, k) => lineOf(r * 40 + k));
+      appended.push(lines.join('\n'));
+      await queue.append(lines);
+    }
+    const first = await queue.readNext(10_000, { reuseReadBuffer: true });
+    const plain = await queue.readNext(10_000);
+    const second = await queue.readNext(10_000, { reuseReadBuffer: true });
+    assert.ok(first.length > 0 && plain.length > 0 && second.length > 0);
+    assert.strictEqual(second[0].payload.buffer, first[0].payload.buffer, 'the same buffer, read into again');
+    assert.notStrictEqual(plain[0].payload.buffer, first[0].payload.buffer);
+    // The plain read's records are intact after the reusing read; the reusing read's are its own.
+    const at = first.length;
+    plain.forEach((r, i) => assert.strictEqual(r.data, appended[at + i]));
+    second.forEach((r, i) => assert.strictEqual(r.data, appended[at + plain.length + i]));
+    // Nothing left: the reusable buffer is let go (an idle stream does not keep it), and reading works on.
+    for (let batch = await queue.readNext(10_000, { reuseReadBuffer: true }); batch.length > 0; batch = await queue.readNext(10_000, { reuseReadBuffer: true }));
+    await queue.append(['late v=1i']);
+    const late = await queue.readNext(10_000, { reuseReadBuffer: true });
+    assert.deepStrictEqual(late.map((r) => r.data), ['late v=1i']);
+  });
 });

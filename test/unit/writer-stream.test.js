@@ -184,6 +184,33 @@ describe('writer StreamWriter', function () {
     assert.strictEqual(queue.stats().acknowledged.lines, 3000);
   });
 
+  for (const gzip of [true, false]) {
+    it(`from a real queue (gzip ${gzip ? 'on' : 'off'}): records of every size arrive whole and in order while read buffers are reused`, async function () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'writer-stream-queue-'));
+      const queue = await DurableQueue.open({ dir, maxAgeSeconds: 0 });
+      cleanups.push(async () => {
+        await queue.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      });
+      const server = await canned(() => ({ status: 204 }));
+      const all = [];
+      // Small records merged into one batch, records bigger than a batch (split, and left over in the
+      // batcher while the next read happens), multi-byte text.
+      const sizes = [1, 3, 250, 2, 40, 600, 1, 1, 90, 333, 7, 120, 1000, 5];
+      for (const [r, n] of sizes.entries()) {
+        const lines = Array.from({ length: n }, (_, k) => `m,r=${r},loc=${k % 2 ? 'Zürich' : '東京'} v=${all.length + k}i ${all.length + k}`);
+        all.push(...lines);
+        await queue.append(lines);
+      }
+      const w = writer(queue, server.url, { gzip, maxBatchBytes: 20_000 });
+      w.start();
+      await waitFor(() => queue.stats().unsentLines === 0);
+      assert.deepStrictEqual(sentLines(server), all);
+      for (const r of server.requests) assert.ok(Buffer.byteLength(r.body) <= 20_000, `${Buffer.byteLength(r.body)} bytes`);
+      assert.strictEqual(w.getState().linesSent, all.length);
+    });
+  }
+
   it('isolates several bad lines with O(k log n) requests', async function () {
     const state = { stored: [], accept: new Set() };
     const server = await canned(partialWriteServer(state));

@@ -39,6 +39,15 @@ export interface QueueRecord {
   bytes: number;
 }
 
+export interface ReadOptions {
+  /**
+   * The caller holds no payload of its earlier reads with this option any more: the queue may read into the
+   * same buffer again instead of a new one. One caller per queue (the stream's writer) uses it; reads
+   * without it never touch that buffer.
+   */
+  reuseReadBuffer?: boolean;
+}
+
 export interface DroppedRecords {
   reason: QueueDropReason;
   records: number;
@@ -218,6 +227,12 @@ export class DurableQueue extends EventEmitter {
   private segments: Segment[] = [];
   private writeHandle: FileHandle | null = null;
   private readonly readHandles = new Map<number, FileHandle>();
+  /**
+   * The buffer of readNext calls with reuseReadBuffer: a writer draining a backlog would otherwise make a
+   * new 600 kB buffer for every batch, and that much short-lived memory outside the JS heap makes V8 run
+   * full collections every few batches.
+   */
+  private readBuffer: Buffer | null = null;
   private diskBytes = 0;
   private ackPosition: QueuePosition = { segment: 1, offset: 0 };
   private readCursor: QueuePosition = { segment: 1, offset: 0 };
@@ -486,7 +501,7 @@ export class DurableQueue extends EventEmitter {
 
   // ---------------------------------------------------------------- reading and acknowledging
 
-  readNext(maxBytes: number): Promise<QueueRecord[]> {
+  readNext(maxBytes: number, options: ReadOptions = {}): Promise<QueueRecord[]> {
     return this.exclusive(async () => {
       this.assertOpen();
       await this.expireLocked();
@@ -497,9 +512,17 @@ export class DurableQueue extends EventEmitter {
       let index = this.segments.findIndex((s) => s.id >= cursor.segment);
       if (index === -1) return out;
       if (this.segments[index].id !== cursor.segment) cursor = { segment: this.segments[index].id, offset: 0 };
+      const windowBytes = readWindowBytes(maxBytes);
+      // Only the first segment's scanner reads into the reusable buffer: records of the first are views of it.
+      let lend: Buffer | undefined;
+      if (options.reuseReadBuffer) {
+        if (!this.readBuffer || this.readBuffer.length < windowBytes) this.readBuffer = Buffer.allocUnsafe(windowBytes);
+        lend = this.readBuffer;
+      }
       reading: for (;;) {
         const segment = this.segments[index];
-        const scanner = new SegmentScanner(await this.readHandle(segment.id), segment.size, readWindowBytes(maxBytes));
+        const scanner = new SegmentScanner(await this.readHandle(segment.id), segment.size, windowBytes, lend);
+        lend = undefined;
         let offset = cursor.offset;
         for (;;) {
           const item = await scanner.next(offset, true);
@@ -524,6 +547,8 @@ export class DurableQueue extends EventEmitter {
         cursor = { segment: this.segments[index].id, offset: 0 };
       }
       this.readCursor = cursor;
+      // Nothing to read: the reader is about to wait, and an idle stream need not hold its read buffer.
+      if (out.length === 0 && options.reuseReadBuffer) this.readBuffer = null;
       for (const r of reports) this.report(r);
       return out;
     });
@@ -689,6 +714,7 @@ export class DurableQueue extends EventEmitter {
 
   private async releaseHandles(): Promise<void> {
     for (const id of [...this.readHandles.keys()]) await this.closeReadHandle(id);
+    this.readBuffer = null;
     const slots = this.ackSlots;
     this.ackSlots = null;
     await slots?.close();

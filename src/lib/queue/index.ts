@@ -13,6 +13,7 @@ export {
   type QueueDropReason,
   type QueueOptions,
   type QueueRecord,
+  type ReadOptions,
   type QueueStats,
 } from './durable-queue';
 export { comparePositions, type QueuePosition } from './position';

@@ -69,6 +69,8 @@ export type ScanItem = ScannedRecord | ScannedCorruption | ScannedInvalidTail;
 
 export const DEFAULT_SCAN_WINDOW_BYTES = 64 * 1024;
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Reads frames of one segment file up to `size` (the durable length: bytes past it are ignored). The window
  * grows only to fit a single record bigger than itself, and shrinks back after.
@@ -79,13 +81,20 @@ export class SegmentScanner {
   private bufLen = 0;
   /** A view of `buf` was handed out: the next read must go to a new buffer, not overwrite this one. */
   private bufShared = false;
+  /** `buf` was made bigger than the window for one big record: dropped again once a window is enough. */
+  private oversized = false;
 
+  /**
+   * `lent`: a buffer to read the first window into instead of a new one (the queue's reusable read buffer);
+   * the scanner only reads into it, the caller decides when it may be used again.
+   */
   constructor(
     private readonly fh: FileHandle,
     private readonly size: number,
     private readonly windowBytes = DEFAULT_SCAN_WINDOW_BYTES,
+    lent?: Buffer,
   ) {
-    this.buf = Buffer.allocUnsafe(windowBytes);
+    this.buf = lent ?? EMPTY;
   }
 
   /** The item starting at `offset`, or null at the end of the file. */
@@ -192,9 +201,10 @@ export class SegmentScanner {
     if (want <= 0) return 0;
     if (offset >= this.bufStart && offset + want <= this.bufStart + this.bufLen) return want;
     const capacity = Math.max(want, this.windowBytes);
-    if (this.bufShared || this.buf.length < capacity || (this.buf.length > this.windowBytes && capacity === this.windowBytes)) {
+    if (this.bufShared || this.buf.length < capacity || (this.oversized && capacity === this.windowBytes)) {
       this.buf = Buffer.allocUnsafe(capacity);
       this.bufShared = false;
+      this.oversized = capacity > this.windowBytes;
     }
     const toRead = Math.min(capacity, this.size - offset);
     let got = 0;

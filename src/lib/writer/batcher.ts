@@ -30,32 +30,36 @@ export interface WriterRecord {
 }
 
 export interface Batch {
-  /** Line protocol, lines joined with '\n'. Decoded on first use: only bisection (data errors, 413) needs it. */
+  /** Line protocol, lines joined with '\n'. Decoded on first use. */
   readonly body: string;
   lines: number;
   /** UTF-8 bytes of `body` (uncompressed). */
   bytes: number;
   /** End of the last record whose final lines are in this batch: what to ack once it is delivered. */
   ackTo: QueuePosition | null;
-  /** `body` as UTF-8: the request body. The same Buffer on every call; callers must not change it. */
+  /** `body` as UTF-8, in a buffer of its own (made once; callers must not change it). */
   toBuffer(): Buffer;
+  /**
+   * `body` as UTF-8 written into `target` (a new buffer if it is too small); returns the written part. For a
+   * caller that reuses one buffer for every batch it compresses.
+   */
+  copyInto(target: Buffer): Buffer;
 }
 
-/** A batch over the payloads it was taken from, copied into one buffer when first asked for. */
+/**
+ * A batch over the payloads it was taken from. They may be views of the queue's read buffer, which is read
+ * into again once the writer has copied them out: whatever is kept beyond that is a copy.
+ */
 class PieceBatch implements Batch {
-  private joined: Buffer | null;
+  private joined: Buffer | null = null;
   private text: string | null = null;
 
   constructor(
-    private parts: readonly Buffer[] | null,
+    private parts: readonly Buffer[],
     readonly lines: number,
     readonly bytes: number,
     readonly ackTo: QueuePosition | null,
-  ) {
-    // A batch of one piece is that piece: no copy at all.
-    this.joined = parts && parts.length === 1 ? parts[0] : null;
-    if (this.joined) this.parts = null;
-  }
+  ) {}
 
   get body(): string {
     if (this.text === null) this.text = this.toBuffer().toString('utf8');
@@ -63,18 +67,22 @@ class PieceBatch implements Batch {
   }
 
   toBuffer(): Buffer {
-    if (this.joined) return this.joined;
-    const parts = this.parts ?? [];
-    const out = Buffer.allocUnsafe(this.bytes);
-    let at = 0;
-    for (let i = 0; i < parts.length; i++) {
-      if (i > 0) out[at++] = 0x0a;
-      at += parts[i].copy(out, at);
+    if (this.joined === null) {
+      this.joined = this.copyInto(Buffer.allocUnsafe(this.bytes));
+      // The copy is all that is needed from now on: let go of the views.
+      this.parts = [this.joined];
     }
-    if (at !== out.length) throw new Error(`batch of ${this.bytes} bytes was assembled from ${at}`);
-    // The pieces may be slices of the queue's read buffers: let them go once they are copied.
-    this.parts = null;
-    this.joined = out;
+    return this.joined;
+  }
+
+  copyInto(target: Buffer): Buffer {
+    const out = target.length >= this.bytes ? target.subarray(0, this.bytes) : Buffer.allocUnsafe(this.bytes);
+    let at = 0;
+    for (let i = 0; i < this.parts.length; i++) {
+      if (i > 0) out[at++] = 0x0a;
+      at += this.parts[i].copy(out, at);
+    }
+    if (at !== this.bytes) throw new Error(`batch of ${this.bytes} bytes was assembled from ${at}`);
     return out;
   }
 }
@@ -159,7 +167,7 @@ export class Batcher {
       lines += piece.lines;
       if (piece.end) ackTo = piece.end;
     }
-    return new PieceBatch(parts.length > 0 ? parts : [Buffer.alloc(0)], lines, total, ackTo);
+    return new PieceBatch(parts, lines, total, ackTo);
   }
 
   clear(): void {

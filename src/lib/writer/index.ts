@@ -6,6 +6,7 @@ export {
   RemoteClient,
   USER_AGENT,
   encodeBody,
+  decodeBody,
   GZIP_LEVEL,
   GZIP_CHUNK_BYTES,
   MAX_ERROR_TEXT,
@@ -16,6 +17,7 @@ export {
   type WriteOptions,
   type WriteResult,
 } from './remote-client';
+export { GzipEncoder } from './gzip-encoder';
 export {
   StreamWriter,
   DEFAULT_MAX_BATCH_BYTES,

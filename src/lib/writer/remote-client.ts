@@ -3,7 +3,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { promisify } from 'util';
-import { gzip as gzipCallback } from 'zlib';
+import { gunzipSync, gzip as gzipCallback } from 'zlib';
 import { Pool } from 'undici';
 import { parseRetryAfter } from './backoff';
 import {
@@ -49,6 +49,11 @@ function packageVersion(): string {
 export async function encodeBody(body: string | Buffer, gzip: boolean): Promise<Buffer> {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   return gzip ? gzipAsync(bytes, { level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES }) : bytes;
+}
+
+/** The text of a body made by encodeBody(): for bisecting a batch, which is rare, so synchronous. */
+export function decodeBody(encoded: Buffer, gzip: boolean): string {
+  return (gzip ? gunzipSync(encoded) : encoded).toString('utf8');
 }
 
 export interface WriteResult {

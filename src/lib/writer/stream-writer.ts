@@ -4,13 +4,18 @@
 import { EventEmitter } from 'events';
 import { Batcher, type Batch, type QueuePosition, type WriterRecord } from './batcher';
 import { backoffDelay } from './backoff';
+import { GzipEncoder } from './gzip-encoder';
 import { classifyStatus } from './outcome';
-import { encodeBody, type RemoteClient, type WriteResult } from './remote-client';
+import { decodeBody, type RemoteClient, type WriteResult } from './remote-client';
 
 /** What the writer needs from a queue; `DurableQueue` has it, and unit tests use a small in-memory fake. */
 export interface WriterQueue {
-  /** Records after the read cursor, advancing it; the first one even if it is bigger than maxBytes. */
-  readNext(maxBytes: number): Promise<WriterRecord[]>;
+  /**
+   * Records after the read cursor, advancing it; the first one even if it is bigger than maxBytes. With
+   * `reuseReadBuffer` the writer says it holds none of the payloads it read before, so the queue may read
+   * into the same buffer again.
+   */
+  readNext(maxBytes: number, options?: { reuseReadBuffer?: boolean }): Promise<WriterRecord[]>;
   /** Everything up to this position was delivered (or dropped on purpose). */
   ack(upTo: QueuePosition): Promise<void>;
   /** Read cursor back to the last acknowledged position. */
@@ -92,8 +97,12 @@ interface Chunk {
   encoded?: Buffer;
 }
 
+/** A batch ready to send: its request body, and what it stands for. */
 interface PreparedBatch {
-  batch: Batch;
+  lines: number;
+  /** Uncompressed. */
+  bytes: number;
+  ackTo: QueuePosition | null;
   encoded: Buffer;
 }
 
@@ -107,6 +116,14 @@ export class StreamWriter extends EventEmitter {
   private bucket: string;
   private readonly settings: Settings;
   private readonly batcher: Batcher;
+  /**
+   * With gzip, the uncompressed body is needed only until it is compressed, so one buffer serves every batch
+   * (batches are prepared one at a time). Like the queue's reusable read buffer, this keeps a backlog drain
+   * from making ~1 MB of short-lived memory outside the JS heap per batch, which made V8 run a full
+   * collection every few batches.
+   */
+  private plainBody: Buffer | null = null;
+  private readonly gzipEncoder = new GzipEncoder();
 
   private started = false;
   private stopped = false;
@@ -343,14 +360,14 @@ export class StreamWriter extends EventEmitter {
         if (!next && this.isCurrent(gen)) next = await this.prepareBatch();
         if (!this.isCurrent(gen)) break; // the batch is read again after the rewind of the next generation
         if (!next) {
+          this.releaseBuffers();
           flushAcks(true);
           await (running.size ? Promise.race([...running, this.nextWake(true)]) : this.nextWake(true));
           continue;
         }
-        const { batch, encoded } = next;
-        const entry: WindowEntry = { ackTo: batch.ackTo, done: false };
+        const entry: WindowEntry = { ackTo: next.ackTo, done: false };
         window.push(entry);
-        const delivery: Promise<void> = this.deliver(batch, encoded, gen, signal)
+        const delivery: Promise<void> = this.deliver(next, gen, signal)
           .then(() => {
             entry.done = true;
           })
@@ -371,7 +388,14 @@ export class StreamWriter extends EventEmitter {
       flushAcks(true);
       if (ackTimer) clearTimeout(ackTimer);
       await acking.catch(() => undefined);
+      this.releaseBuffers();
     }
+  }
+
+  /** Nothing to send: the buffers kept for back-to-back batches go until the next batch. */
+  private releaseBuffers(): void {
+    this.plainBody = null;
+    this.gzipEncoder.release();
   }
 
   private async ackDelivered(window: WindowEntry[]): Promise<void> {
@@ -395,7 +419,8 @@ export class StreamWriter extends EventEmitter {
       const room = max - this.batcher.bufferedBytes - (this.batcher.isEmpty ? 0 : 1);
       // Nearly full: another read would add little and costs a turn of the queue (which may be busy acking).
       if (!this.batcher.isEmpty && room < max / 16) return this.batcher.take(true);
-      const records = await this.queue.readNext(Math.max(1, room));
+      // The batcher holds no payload (all were copied into earlier bodies): the read buffer may be reused.
+      const records = await this.queue.readNext(Math.max(1, room), { reuseReadBuffer: this.batcher.isEmpty });
       if (records.length === 0) return this.batcher.take(true);
       this.batcher.add(records);
     }
@@ -404,14 +429,27 @@ export class StreamWriter extends EventEmitter {
   private async prepareBatch(): Promise<PreparedBatch | null> {
     const batch = await this.nextBatch();
     if (!batch) return null;
-    return { batch, encoded: await encodeBody(batch.toBuffer(), this.settings.gzip) };
+    let encoded: Buffer;
+    if (this.settings.gzip) {
+      if (!this.plainBody || this.plainBody.length < batch.bytes) this.plainBody = Buffer.allocUnsafe(Math.max(batch.bytes, this.settings.maxBatchBytes));
+      encoded = await this.gzipEncoder.encode(batch.copyInto(this.plainBody));
+    } else {
+      // Sent as it is, and sent again on a retry: a buffer of its own.
+      encoded = batch.toBuffer();
+    }
+    // Only the encoded body is kept: the batch's payloads are views of the queue's read buffer.
+    return { lines: batch.lines, bytes: batch.bytes, ackTo: batch.ackTo, encoded };
   }
 
   /** Resolves when every line of the batch was accepted or dropped as non-retryable. */
-  private async deliver(batch: Batch, encoded: Buffer, gen: number, signal: AbortSignal): Promise<void> {
+  private async deliver(batch: PreparedBatch, gen: number, signal: AbortSignal): Promise<void> {
     if (batch.lines === 0 || batch.bytes === 0) return;
     const drops: NonRetryableDrop[] = [];
-    let held = await this.sendChunk({ source: batch, lines: batch.lines, encoded }, gen, signal, drops, false);
+    const { encoded } = batch;
+    const gzip = this.settings.gzip;
+    // The text is needed only to bisect (a data error, a 413): decoded from the request body then.
+    const source = { get body(): string { return decodeBody(encoded, gzip); } };
+    let held = await this.sendChunk({ source, lines: batch.lines, encoded }, gen, signal, drops, false);
     // Bad lines we may not drop: retry them with backoff, and the stream reports it is blocked by data.
     for (let round = 0; held.length > 0; round++) {
       this.failureKind = 'data';
