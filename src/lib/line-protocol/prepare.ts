@@ -3,7 +3,7 @@
 // valid ones of the same payload.
 import type { LineError, Precision, PrepareOptions, PreparedLines } from './types';
 import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, currentTimeNs, isPrecision, precisionMultiplier } from './precision';
-import { scanLine } from './scan';
+import { scanRange } from './scan';
 import { PointConversionError, describeType, pointObjectToLine } from './serialize';
 
 const SPACE = 32;
@@ -27,51 +27,49 @@ function createContext(options: PrepareOptions | undefined, caller: string): Con
 }
 
 /** Blank (spaces and tabs only) or, like InfluxDB, `#` as the first non-blank character. */
-function isSkippable(line: string): boolean {
-  const n = line.length;
-  for (let i = 0; i < n; i++) {
-    const c = line.charCodeAt(i);
+function isSkippable(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
     if (c === SPACE || c === TAB) continue;
     return c === HASH;
   }
   return true;
 }
 
-/** InfluxDB accepts spaces and tabs at the end of a line; clients that add them must not be refused. */
-function withoutTrailingBlanks(line: string): string {
-  let end = line.length;
-  while (end > 0) {
-    const c = line.charCodeAt(end - 1);
+/**
+ * Adds the line `text[start, end)`. It is validated in place and cut out of the payload only if it is kept,
+ * the cheapest way through a large payload.
+ */
+function addLine(text: string, start: number, end: number, lineNumber: number, ctx: Context, out: PreparedLines): void {
+  // InfluxDB accepts spaces and tabs at the end of a line; clients that add them must not be refused.
+  while (end > start) {
+    const c = text.charCodeAt(end - 1);
     if (c !== SPACE && c !== TAB) break;
     end--;
   }
-  return end === line.length ? line : line.slice(0, end);
-}
-
-function addLine(rawLine: string, lineNumber: number, ctx: Context, out: PreparedLines): void {
-  const line = withoutTrailingBlanks(rawLine);
-  const first = line.charCodeAt(0);
-  if ((first === SPACE || first === TAB || first === HASH || line.length === 0) && isSkippable(line)) {
+  const first = text.charCodeAt(start);
+  if ((end === start || first === SPACE || first === TAB || first === HASH) && isSkippable(text, start, end)) {
     out.skipped++;
     return;
   }
-  const scan = scanLine(line, null);
+  const scan = scanRange(text, start, end, null);
   if (scan.reason !== '') {
     out.errors.push({ lineNumber, reason: scan.reason });
     return;
   }
-  const start = scan.timestampStart;
-  if (start < 0) {
+  const line = start === 0 && end === text.length ? text : text.slice(start, end);
+  if (scan.timestampStart < 0) {
     out.lines.push(line + ctx.nowSuffix);
   } else if (ctx.multiplier === 1n) {
     out.lines.push(line); // the scanner has range-checked the ns value
   } else {
-    const ns = BigInt(line.slice(start)) * ctx.multiplier;
+    const at = scan.timestampStart - start;
+    const ns = BigInt(line.slice(at)) * ctx.multiplier;
     if (ns < MIN_TIMESTAMP_NS || ns > MAX_TIMESTAMP_NS) {
-      out.errors.push({ lineNumber, reason: `timestamp ${line.slice(start)} ${ctx.precision} is out of InfluxDB's range once converted to ns` });
+      out.errors.push({ lineNumber, reason: `timestamp ${line.slice(at)} ${ctx.precision} is out of InfluxDB's range once converted to ns` });
       return;
     }
-    out.lines.push(line.slice(0, start) + String(ns));
+    out.lines.push(line.slice(0, at) + String(ns));
   }
 }
 
@@ -85,7 +83,7 @@ function addText(text: string, firstLineNumber: number, ctx: Context, out: Prepa
     const next = end === -1 ? n : end + 1;
     if (end === -1) end = n;
     if (end > start && text.charCodeAt(end - 1) === CR) end--;
-    addLine(start === 0 && end === n ? text : text.slice(start, end), lineNumber, ctx, out);
+    addLine(text, start, end, lineNumber, ctx, out);
     lineNumber++;
     start = next;
   }
@@ -140,7 +138,7 @@ function addObject(value: unknown, index: number, lineNumber: number, ctx: Conte
   }
   // The object's timestamp is already in ns; validation also guards against anything the
   // serialiser might let through that the server would refuse.
-  addLine(line, lineNumber, nsCtx, out);
+  addLine(line, 0, line.length, lineNumber, nsCtx, out);
 }
 
 const EXPECTED = 'a string, a Buffer, a point object or an array of them';

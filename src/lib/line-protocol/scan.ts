@@ -108,12 +108,12 @@ function sameText(line: string, aStart: number, aEnd: number, bStart: number, bE
   return true;
 }
 
-function keyTooLong(line: string, keyEnd: number, fieldKeyStart: number, fieldKeyEnd: number): boolean {
+function keyTooLong(line: string, lineStart: number, keyEnd: number, fieldKeyStart: number, fieldKeyEnd: number): boolean {
   // A UTF-16 unit is at most 3 UTF-8 bytes, so short keys need no byte count.
   // InfluxDB counts the series key plus the field key and a 4-byte separator.
-  const units = keyEnd + (fieldKeyEnd - fieldKeyStart) + 4;
+  const units = keyEnd - lineStart + (fieldKeyEnd - fieldKeyStart) + 4;
   if (units * 3 <= MAX_KEY_BYTES) return false;
-  const bytes = Buffer.byteLength(line.slice(0, keyEnd)) + Buffer.byteLength(line.slice(fieldKeyStart, fieldKeyEnd)) + 4;
+  const bytes = Buffer.byteLength(line.slice(lineStart, keyEnd)) + Buffer.byteLength(line.slice(fieldKeyStart, fieldKeyEnd)) + 4;
   return bytes > MAX_KEY_BYTES;
 }
 
@@ -122,15 +122,23 @@ function keyTooLong(line: string, keyEnd: number, fieldKeyStart: number, fieldKe
  * The returned object is shared between calls.
  */
 export function scanLine(line: string, point: ParsedPoint | null): LineScan {
-  const n = line.length;
-  if (n === 0) return fail('empty line');
-  let c = line.charCodeAt(0);
+  return scanRange(line, 0, line.length, point);
+}
+
+/**
+ * Scans the line `text[start, end)` (no newline); `timestampStart` is an index into `text`. Validating a
+ * payload in place, without cutting it into line strings first, is about a quarter faster.
+ */
+export function scanRange(line: string, start: number, end: number, point: ParsedPoint | null): LineScan {
+  const n = end;
+  if (n === start) return fail('empty line');
+  let c = line.charCodeAt(start);
   if (c === SPACE || c === TAB) return fail('line starts with whitespace');
   if (c === HASH) return fail('measurement cannot start with "#" (the line reads as a comment)');
   if (c === COMMA) return fail('missing measurement');
 
   // Measurement.
-  let i = 0;
+  let i = start;
   let escaped = false;
   while (i < n) {
     c = line.charCodeAt(i);
@@ -146,7 +154,7 @@ export function scanLine(line: string, point: ParsedPoint | null): LineScan {
     i++;
   }
   if (i === n) return fail('missing field set');
-  if (point) point.measurement = escaped ? unescapeIdentifier(line, 0, i, false) : line.slice(0, i);
+  if (point) point.measurement = escaped ? unescapeIdentifier(line, start, i, false) : line.slice(start, i);
 
   // Tag set.
   let tagCount = 0;
@@ -242,7 +250,7 @@ export function scanLine(line: string, point: ParsedPoint | null): LineScan {
       // InfluxDB 1 refuses the point and InfluxDB 2 silently drops the field.
       return fail('field key "time" is reserved by InfluxDB');
     }
-    if (keyTooLong(line, seriesKeyEnd, keyStart, keyEnd)) return fail(`series key is longer than ${MAX_KEY_BYTES} bytes`);
+    if (keyTooLong(line, start, seriesKeyEnd, keyStart, keyEnd)) return fail(`series key is longer than ${MAX_KEY_BYTES} bytes`);
     i++;
     if (i === n) return fail(`missing value for field key ${quote(line, keyStart, keyEnd)}`);
     c = line.charCodeAt(i);
