@@ -184,15 +184,16 @@ describe('writer StreamWriter', function () {
     assert.strictEqual(queue.stats().acknowledged.lines, 3000);
   });
 
-  for (const gzip of [true, false]) {
-    it(`from a real queue (gzip ${gzip ? 'on' : 'off'}): records of every size arrive whole and in order while read buffers are reused`, async function () {
+  for (const [gzip, inFlight] of [[true, 1], [false, 1], [false, 4]]) {
+    it(`from a real queue (gzip ${gzip ? 'on' : 'off'}, ${inFlight} in flight): records of every size arrive whole${inFlight === 1 ? ' and in order' : ''} while buffers are reused`, async function () {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'writer-stream-queue-'));
       const queue = await DurableQueue.open({ dir, maxAgeSeconds: 0 });
       cleanups.push(async () => {
         await queue.close();
         fs.rmSync(dir, { recursive: true, force: true });
       });
-      const server = await canned(() => ({ status: 204 }));
+      // A little delay, so that with several requests in flight they really overlap.
+      const server = await canned(() => ({ status: 204, delayMs: inFlight > 1 ? 5 : 0 }));
       const all = [];
       // Small records merged into one batch, records bigger than a batch (split, and left over in the
       // batcher while the next read happens), multi-byte text.
@@ -202,10 +203,11 @@ describe('writer StreamWriter', function () {
         all.push(...lines);
         await queue.append(lines);
       }
-      const w = writer(queue, server.url, { gzip, maxBatchBytes: 20_000 });
+      const w = writer(queue, server.url, { gzip, maxBatchBytes: 20_000, maxConcurrentRequests: inFlight });
       w.start();
       await waitFor(() => queue.stats().unsentLines === 0);
-      assert.deepStrictEqual(sentLines(server), all);
+      if (inFlight === 1) assert.deepStrictEqual(sentLines(server), all);
+      else assert.deepStrictEqual([...sentLines(server)].sort(), [...all].sort());
       for (const r of server.requests) assert.ok(Buffer.byteLength(r.body) <= 20_000, `${Buffer.byteLength(r.body)} bytes`);
       assert.strictEqual(w.getState().linesSent, all.length);
     });

@@ -104,6 +104,8 @@ interface PreparedBatch {
   bytes: number;
   ackTo: QueuePosition | null;
   encoded: Buffer;
+  /** Without gzip: the buffer `encoded` was written into, to reuse once the batch is delivered. */
+  plainBuffer?: Buffer;
 }
 
 interface WindowEntry {
@@ -123,6 +125,12 @@ export class StreamWriter extends EventEmitter {
    * collection every few batches.
    */
   private plainBody: Buffer | null = null;
+  /**
+   * Without gzip the uncompressed body is the request body, kept until its batch is delivered (it is sent
+   * again on a retry): those buffers are reused afterwards, at most one per request in flight plus the
+   * one being prepared.
+   */
+  private spareBodies: Buffer[] = [];
   private readonly gzipEncoder = new GzipEncoder();
 
   private started = false;
@@ -376,6 +384,9 @@ export class StreamWriter extends EventEmitter {
           })
           .finally(() => {
             running.delete(delivery);
+            // Its requests are over (answered, failed or aborted). A server that answers before it has read a
+            // whole body could still be sent the rest from this buffer: bytes of a request already answered.
+            if (next.plainBuffer && this.spareBodies.length <= this.settings.maxConcurrentRequests) this.spareBodies.push(next.plainBuffer);
             this.wake();
           });
         running.add(delivery);
@@ -395,6 +406,7 @@ export class StreamWriter extends EventEmitter {
   /** Nothing to send: the buffers kept for back-to-back batches go until the next batch. */
   private releaseBuffers(): void {
     this.plainBody = null;
+    this.spareBodies = [];
     this.gzipEncoder.release();
   }
 
@@ -429,15 +441,16 @@ export class StreamWriter extends EventEmitter {
   private async prepareBatch(): Promise<PreparedBatch | null> {
     const batch = await this.nextBatch();
     if (!batch) return null;
-    let encoded: Buffer;
-    if (this.settings.gzip) {
-      if (!this.plainBody || this.plainBody.length < batch.bytes) this.plainBody = Buffer.allocUnsafe(Math.max(batch.bytes, this.settings.maxBatchBytes));
-      encoded = await this.gzipEncoder.encode(batch.copyInto(this.plainBody));
-    } else {
-      // Sent as it is, and sent again on a retry: a buffer of its own.
-      encoded = batch.toBuffer();
+    const max = this.settings.maxBatchBytes;
+    // Only the request body is kept: the batch's payloads are views of the queue's read buffer.
+    if (!this.settings.gzip) {
+      // Sent as it is (and again on a retry): a buffer no other batch uses until this one is delivered.
+      let plainBuffer = this.spareBodies.pop();
+      if (!plainBuffer || plainBuffer.length < batch.bytes) plainBuffer = Buffer.allocUnsafe(Math.max(batch.bytes, max));
+      return { lines: batch.lines, bytes: batch.bytes, ackTo: batch.ackTo, encoded: batch.copyInto(plainBuffer), plainBuffer };
     }
-    // Only the encoded body is kept: the batch's payloads are views of the queue's read buffer.
+    if (!this.plainBody || this.plainBody.length < batch.bytes) this.plainBody = Buffer.allocUnsafe(Math.max(batch.bytes, max));
+    const encoded = await this.gzipEncoder.encode(batch.copyInto(this.plainBody));
     return { lines: batch.lines, bytes: batch.bytes, ackTo: batch.ackTo, encoded };
   }
 
