@@ -122,7 +122,7 @@ export class StreamWriter extends EventEmitter {
    * With gzip, the uncompressed body is needed only until it is compressed, so one buffer serves every batch
    * (batches are prepared one at a time). Like the queue's reusable read buffer, this keeps a backlog drain
    * from making ~1 MB of short-lived memory outside the JS heap per batch, which made V8 run a full
-   * collection every few batches.
+   * collection every dozen batches or so.
    */
   private plainBody: Buffer | null = null;
   /**
