@@ -15,53 +15,30 @@ function allLines(batches) {
 }
 
 /**
- * The batching rules written plainly on text (how the writer batched before it worked on bytes): greedy
- * batches of whole records, a record over the limit split into chunks of whole lines, '\n' between non-empty
- * pieces. The byte batcher must give exactly these batches.
+ * The batching rules written plainly on text: records go into the current batch in queue order; one that
+ * fits a batch but not the room left starts the next batch whole; one over the limit is cut between lines, its
+ * first lines filling the room left (a line longer than the limit goes alone). A batch acks the last record
+ * whose last line (or, for an empty record, whose place) it holds. The byte batcher must give exactly these.
  */
 function referenceBatches(records, max) {
-  const pieces = [];
+  const batches = [];
+  let current = { lines: [], bytes: 0, ackTo: null };
+  const flush = () => {
+    batches.push({ body: current.lines.join('\n'), lines: current.lines.length, bytes: current.bytes, ackTo: current.ackTo });
+    current = { lines: [], bytes: 0, ackTo: null };
+  };
   for (const r of records) {
     const bytes = Buffer.byteLength(r.data);
-    if (bytes <= max) {
-      pieces.push({ data: r.data, bytes, lines: r.lines, end: r.end });
-      continue;
-    }
-    const lines = r.data.split('\n');
-    let chunk = [];
-    let chunkBytes = 0;
-    for (const l of lines) {
+    if (bytes > 0 && bytes <= max && current.lines.length > 0 && current.bytes + 1 + bytes > max) flush();
+    for (const l of r.lines === 0 ? [] : r.data.split('\n')) {
       const lb = Buffer.byteLength(l);
-      if (chunk.length > 0 && chunkBytes + 1 + lb > max) {
-        pieces.push({ data: chunk.join('\n'), bytes: chunkBytes, lines: chunk.length, end: null });
-        chunk = [];
-        chunkBytes = 0;
-      }
-      chunkBytes += (chunk.length > 0 ? 1 : 0) + lb;
-      chunk.push(l);
+      if (current.lines.length > 0 && current.bytes + 1 + lb > max) flush();
+      current.bytes += (current.lines.length > 0 ? 1 : 0) + lb;
+      current.lines.push(l);
     }
-    pieces.push({ data: chunk.join('\n'), bytes: chunkBytes, lines: chunk.length, end: r.end });
+    current.ackTo = r.end;
   }
-  const batches = [];
-  while (pieces.length > 0) {
-    let total = 0;
-    let count = 0;
-    while (count < pieces.length) {
-      const next = total + (total > 0 && pieces[count].bytes > 0 ? 1 : 0) + pieces[count].bytes;
-      if (count > 0 && next > max) break;
-      total = next;
-      count++;
-    }
-    const taken = pieces.splice(0, count);
-    let ackTo = null;
-    for (const p of taken) if (p.end) ackTo = p.end;
-    batches.push({
-      body: taken.filter((p) => p.bytes > 0).map((p) => p.data).join('\n'),
-      lines: taken.reduce((n, p) => n + p.lines, 0),
-      bytes: total,
-      ackTo,
-    });
-  }
+  if (current.lines.length > 0 || current.ackTo) flush();
   return batches;
 }
 
@@ -119,6 +96,21 @@ describe('writer batching', function () {
     for (let i = 1; i < bigLast; i++) assert.strictEqual(acks[i], null);
     assert.ok(acks[bigLast] === big.end.offset || acks[bigLast] === after.end.offset);
     assert.strictEqual(acks[acks.length - 1], after.end.offset);
+  });
+
+  it('fills each batch with the first lines of a record just over the limit, not one request per sliver', function () {
+    // A 500 kB message of millisecond lines is about 530 kB once its timestamps are in nanoseconds.
+    const records = [];
+    for (let r = 0; r < 10; r++) records.push(record(Array.from({ length: 53 }, (_, i) => line(r * 100 + i, 80 - String(r * 100 + i).length))));
+    const max = 5200;
+    const recordBytes = Buffer.byteLength(records[0].data);
+    assert.ok(recordBytes > max && recordBytes < 1.1 * max, `${recordBytes} bytes a record`);
+    const longest = Math.max(...records.flatMap((r) => r.data.split('\n')).map((l) => l.length));
+    const batches = buildBatches(records, max);
+    // Every batch but the last is too full to take one more line; cutting each record in two would make 20.
+    for (const b of batches.slice(0, -1)) assert.ok(b.bytes > max - 1 - longest && b.bytes <= max, `${b.bytes} bytes`);
+    assert.strictEqual(batches.length, 11);
+    assert.deepStrictEqual(allLines(batches), records.flatMap((r) => r.data.split('\n')));
   });
 
   it('sends a single line larger than the limit alone', function () {

@@ -125,12 +125,8 @@ export class Batcher {
   add(records: readonly WriterRecord[]): void {
     for (const record of records) {
       const payload = record.payload ?? Buffer.from(record.data ?? '', 'utf8');
-      if (payload.length <= this.maxBatchBytes) {
-        this.push({ payload, lines: record.lines, end: record.end });
-      } else {
-        const chunks = splitPayloadOnLines(payload, this.maxBatchBytes);
-        chunks.forEach((chunk, i) => this.push({ payload: chunk.payload, lines: chunk.lines, end: i === chunks.length - 1 ? record.end : null }));
-      }
+      // A record bigger than a batch is cut by take(), where it is known how much room the batch has left.
+      this.push({ payload, lines: record.lines, end: record.end });
     }
   }
 
@@ -146,18 +142,41 @@ export class Batcher {
    */
   take(final: boolean): Batch | null {
     if (this.pieces.length === 0) return null;
+    const max = this.maxBatchBytes;
     let total = 0;
     let count = 0;
+    // The piece that does not fit whole, and the part of it (whole lines) that fits the room left.
+    let head: PayloadChunk | null = null;
     while (count < this.pieces.length) {
       const bytes = this.pieces[count].payload.length;
-      const next = total + (total > 0 && bytes > 0 ? 1 : 0) + bytes;
-      if (count > 0 && next > this.maxBatchBytes) break;
-      total = next;
-      count++;
+      const separator = total > 0 && bytes > 0 ? 1 : 0;
+      if (total + separator + bytes <= max) {
+        total += separator + bytes;
+        count++;
+        continue;
+      }
+      // A record that fits a batch goes whole into the next one: it is acknowledged only once all its lines
+      // are delivered, so cutting it would mean sending its first part again after a restart. A record over the
+      // limit has to be cut anyway: its first lines fill the room left here, so that a record just over the limit
+      // (a 500 kB message whose timestamps grew to nanoseconds) does not leave a sliver for a request of its own.
+      if (bytes > max) {
+        head = headOfLines(this.pieces[count].payload, max - total - separator, count === 0);
+        if (head) total += separator + head.bytes;
+      }
+      break;
     }
-    const full = count < this.pieces.length || total >= this.maxBatchBytes;
+    const full = count < this.pieces.length || total >= max;
     if (!full && !final) return null;
     const taken = this.pieces.splice(0, count);
+    if (head) {
+      const rest = this.pieces[0];
+      taken.push({ payload: head.payload, lines: head.lines, end: head.lines === rest.lines ? rest.end : null });
+      if (head.lines === rest.lines) this.pieces.shift();
+      else {
+        rest.payload = rest.payload.subarray(head.payload.length + 1);
+        rest.lines -= head.lines;
+      }
+    }
     this.buffered = this.recount();
     let lines = 0;
     let ackTo: QueuePosition | null = null;
@@ -198,6 +217,22 @@ export function buildBatches(records: readonly WriterRecord[], maxBatchBytes: nu
   const batches: Batch[] = [];
   for (let batch = batcher.take(true); batch; batch = batcher.take(true)) batches.push(batch);
   return batches;
+}
+
+/**
+ * The first whole lines of `payload` that fit in `room` bytes (a view, no copy), or null if not even one
+ * does; with `atLeastOne`, a first line longer than `room` is returned alone (it goes in a batch of its own).
+ */
+function headOfLines(payload: Buffer, room: number, atLeastOne: boolean): PayloadChunk | null {
+  let end = room >= 0 ? payload.lastIndexOf(0x0a, room) : -1;
+  if (end < 0) {
+    if (!atLeastOne) return null;
+    end = payload.indexOf(0x0a);
+    if (end < 0) end = payload.length;
+  }
+  let lines = 1;
+  for (let nl = payload.indexOf(0x0a); nl >= 0 && nl < end; nl = payload.indexOf(0x0a, nl + 1)) lines++;
+  return { payload: payload.subarray(0, end), bytes: end, lines };
 }
 
 /**
