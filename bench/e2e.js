@@ -67,6 +67,8 @@ const PROFILES = {
     restartAfterMs: 5000,
     quietMs: 20000,
     backlogBytes: 256 * 1024 * 1024,
+    drainSegments: 5,
+    drainRawMs: 1500,
     ceilingMs: 3000,
     nodeRedCeilingMs: 2000,
   },
@@ -84,6 +86,8 @@ const PROFILES = {
     restartAfterMs: 2000,
     quietMs: 6000,
     backlogBytes: 32 * 1024 * 1024,
+    drainSegments: 3,
+    drainRawMs: 800,
     ceilingMs: 1000,
     nodeRedCeilingMs: 600,
   },
@@ -451,20 +455,9 @@ async function backlogRun(ctx, contender, gzip) {
     const queueBytes = folderBytes(path.join(red.userDir, 'influxdb-replication'));
     const fillMem = memory.stop();
     const drainMemory = watchMemory(red.pid);
-    // The raw loop at the same concurrency, just before and just after the drain: VictoriaMetrics slows down as
-    // it holds more data and merges it in the background, so a ceiling taken at the start of the run would flatter
-    // or wrong the drain depending on what came before.
-    const rawBefore = await rawLoopNow(ctx, gzip);
-    const resumedAt = Date.now();
-    await control(red, 'resume');
-    // The drain is timed by the stream's own count of lines the remote answered 2xx to (as the raw loop counts
-    // 204s), polled through the admin API: polling VictoriaMetrics' count instead would cost it CPU while it
-    // ingests, slowing the very drain being timed. The arrivals are counted in the remote afterwards.
-    const sentAt = await waitForLinesSent(red, s.acked, 900000);
+    const drain = await segmentedDrain(ctx, red, gzip, s.acked);
     const drainMem = drainMemory.stop();
     const drained = await remote.waitForLines(contender.measurement, run, s.acked, { quietMs: profile.quietMs, timeoutMs: 300000 });
-    const drainSeconds = (sentAt - resumedAt) / 1000;
-    const rawAfter = await rawLoopNow(ctx, gzip);
     return {
       contender: contender.key,
       label: contender.label,
@@ -472,10 +465,11 @@ async function backlogRun(ctx, contender, gzip) {
       gzip,
       acceptedLinesPerSec: s.acked / fillSeconds,
       acceptedBytesPerSec: s.bytesAcked / fillSeconds,
-      arrivedLinesPerSec: Math.min(drained.count, s.acked) / Math.max(0.001, drainSeconds),
+      arrivedLinesPerSec: drain.linesPerSec,
       drainComplete: drained.complete,
-      rawLoopLinesPerSec: (rawBefore + rawAfter) / 2,
-      rawLoopBeforeAfter: [rawBefore, rawAfter],
+      rawLoopLinesPerSec: drain.rawLinesPerSec,
+      drainSegments: drain.segments,
+      drainRatioMedian: drain.medianRatio,
       queueBytesOnDisk: queueBytes,
       sent: s.offered,
       acked: s.acked,
@@ -496,9 +490,45 @@ async function backlogRun(ctx, contender, gzip) {
   }
 }
 
+/**
+ * Drains the backlog in `profile.drainSegments` parts (resume, wait for a share of the lines to be sent, pause),
+ * with the raw undici loop at the same concurrency before, between and after them. Each part is read against
+ * the mean of the raw loops on either side of it; the median of those ratios is the figure, because one
+ * VictoriaMetrics stall (a merge, a flush: 100-200 ms, seen in every run) weighs on a single part only.
+ * Parts are timed by the stream's own count of lines the remote answered 2xx to (as the raw loop counts 204s),
+ * polled through the admin API: polling VictoriaMetrics' count instead would cost it CPU while it ingests,
+ * slowing the very drain being timed. The arrivals are counted in the remote afterwards.
+ */
+async function segmentedDrain(ctx, red, gzip, totalLines) {
+  const parts = ctx.profile.drainSegments;
+  const raws = [await rawLoopNow(ctx, gzip)];
+  const segments = [];
+  const base = (await replicationRow(red)).linesSent;
+  for (let k = 1; k <= parts; k++) {
+    const start = await replicationRow(red);
+    const startedAt = Date.now();
+    await control(red, 'resume');
+    const done = await waitForLinesSent(red, base + Math.ceil((totalLines * k) / parts), 900000);
+    if (k < parts) await control(red, 'pause');
+    const seconds = (done.at - startedAt) / 1000;
+    raws.push(await rawLoopNow(ctx, gzip));
+    const linesPerSec = (done.linesSent - start.linesSent) / Math.max(0.001, seconds);
+    const raw = (raws[k - 1] + raws[k]) / 2;
+    segments.push({ lines: done.linesSent - start.linesSent, seconds, linesPerSec, rawLinesPerSec: raw, ratio: linesPerSec / raw });
+  }
+  const ratios = segments.map((x) => x.ratio).sort((a, b) => a - b);
+  const middle = ratios.length >> 1;
+  return {
+    linesPerSec: segments.reduce((n, x) => n + x.lines, 0) / segments.reduce((t, x) => t + x.seconds, 0),
+    rawLinesPerSec: raws.reduce((a, b) => a + b, 0) / raws.length,
+    medianRatio: ratios.length % 2 ? ratios[middle] : (ratios[middle - 1] + ratios[middle]) / 2,
+    segments,
+  };
+}
+
 /** Lines/s of the raw undici loop, one request at a time (as the stream sends by default), measured now. */
 async function rawLoopNow({ remote, profile }, gzip) {
-  const r = await ceilings.remoteCeiling(remote.url, { gzip, concurrency: 1, durationMs: profile.ceilingMs, run: nextRun('raw') });
+  const r = await ceilings.remoteCeiling(remote.url, { gzip, concurrency: 1, durationMs: profile.drainRawMs, run: nextRun('raw') });
   if (r.errors) throw new Error(`raw loop: ${r.errors} requests failed`);
   return r.linesPerSec;
 }
@@ -513,12 +543,12 @@ async function replicationRow(red) {
   return rows[0];
 }
 
-/** Resolves with the time at which the stream had sent `lines` lines (polled every 50 ms). */
+/** Resolves with the time at which the stream had sent `lines` lines (polled every 50 ms), and its count then. */
 async function waitForLinesSent(red, lines, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const row = await replicationRow(red);
-    if (row.linesSent >= lines) return Date.now();
+    if (row.linesSent >= lines) return { at: Date.now(), linesSent: row.linesSent };
     if (Date.now() > deadline) throw new Error(`stream sent ${row.linesSent} of ${lines} lines in ${timeoutMs / 1000} s: ${row.latestErrorMessage}`);
     await sleep(50);
   }
@@ -576,7 +606,8 @@ function addRatios(result) {
     // A backlog drain is read against the raw loop at its own concurrency, measured around it; the throughput
     // rows against the remote's best at the start of the run.
     const remote = row.rawLoopLinesPerSec ? { linesPerSec: row.rawLoopLinesPerSec } : c.remote[key];
-    if (remote && row.arrivedLinesPerSec !== undefined) row.ofRemote = row.arrivedLinesPerSec / remote.linesPerSec;
+    if (row.drainRatioMedian !== undefined) row.ofRemote = row.drainRatioMedian;
+    else if (remote && row.arrivedLinesPerSec !== undefined) row.ofRemote = row.arrivedLinesPerSec / remote.linesPerSec;
     if (row.shape === '500k' || row.scenario.startsWith('backlog')) {
       if (row.acceptedBytesPerSec !== undefined && c.disk) row.ofDisk = row.acceptedBytesPerSec / c.disk.bytesPerSec;
     }

@@ -129,11 +129,13 @@ function evaluateGoals(result) {
     for (const b of backlogs) {
       const key = b.gzip === false ? 'plain' : 'gzip';
       // Like for like: the raw loop sending one request at a time (the stream's default, which keeps order),
-      // measured just before and after the drain.
+      // measured between the parts of the drain; the figure is the median of the parts' ratios.
       const raw = b.rawLoopLinesPerSec || rawLoop(c, key, 1).linesPerSec;
+      const ratio = b.drainRatioMedian !== undefined ? b.drainRatioMedian : b.arrivedLinesPerSec / raw;
       const client = c.influxdbClient[key].linesPerSec;
-      parts.push(`gzip ${fmtGzip(b.gzip)}: ${fmtInt(b.arrivedLinesPerSec)} lines/s = ${fmtPct(b.arrivedLinesPerSec / raw)} of the raw loop around it, 1 in flight (${fmtInt(raw)}), ${(b.arrivedLinesPerSec / client).toFixed(2)}x influxdb-client (${fmtInt(client)})`);
-      pass = pass && b.arrivedLinesPerSec >= 0.9 * raw && b.arrivedLinesPerSec >= client;
+      const byPart = b.drainSegments ? ` (parts: ${b.drainSegments.map((x) => fmtPct(x.ratio)).join(', ')})` : '';
+      parts.push(`gzip ${fmtGzip(b.gzip)}: ${fmtInt(b.arrivedLinesPerSec)} lines/s, median ${fmtPct(ratio)} of the raw loop with 1 in flight (${fmtInt(raw)})${byPart}, ${(b.arrivedLinesPerSec / client).toFixed(2)}x influxdb-client (${fmtInt(client)})`);
+      pass = pass && ratio >= 0.9 && b.arrivedLinesPerSec >= client;
     }
     add('Backlog drain: >= 90% of the raw undici loop and >= influxdb-client', parts.join('; '), pass);
   }
