@@ -83,7 +83,7 @@ async function runComponents(quick) {
   });
   await component('writer', async () => {
     const { runWriterBench, printRows } = require('./writer');
-    const result = await runWriterBench(quick ? { megabytes: 8, rounds: 1 } : { megabytes: 32, rounds: 2 });
+    const result = await runWriterBench(quick ? { megabytes: 8, rounds: 1 } : { megabytes: 64, rounds: 5 });
     return { result, text: await captureOutput(() => printRows(result)) };
   });
   await component('downsample', async () => {
