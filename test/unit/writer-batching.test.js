@@ -1,6 +1,6 @@
 'use strict';
 const assert = require('assert');
-const { buildBatches, Batcher, splitOnLines, splitPayloadOnLines } = require('../../nodes/lib/writer');
+const { buildBatches, Batcher } = require('../../nodes/lib/writer');
 
 let offset = 0;
 function record(lines) {
@@ -150,12 +150,12 @@ describe('writer batching', function () {
     assert.strictEqual(batcher.take(true), null);
   });
 
-  it('splitOnLines keeps whole lines and their count', function () {
+  it('cuts a record over the limit into whole lines, with their count and bytes', function () {
     const text = ['aaaa', 'bb', 'cccccccccc', 'd', 'ee'].join('\n');
-    const chunks = splitOnLines(text, 6);
-    assert.deepStrictEqual(chunks.map((c) => c.data), ['aaaa', 'bb', 'cccccccccc', 'd\nee']);
-    assert.deepStrictEqual(chunks.map((c) => c.lines), [1, 1, 1, 2]);
-    assert.deepStrictEqual(chunks.map((c) => c.bytes), [4, 2, 10, 4]);
+    const batches = buildBatches([{ data: text, lines: 5, end: { segment: 0, offset: ++offset } }], 6);
+    assert.deepStrictEqual(batches.map((b) => b.body), ['aaaa', 'bb', 'cccccccccc', 'd\nee']);
+    assert.deepStrictEqual(batches.map((b) => b.lines), [1, 1, 1, 2]);
+    assert.deepStrictEqual(batches.map((b) => b.bytes), [4, 2, 10, 4]);
   });
 
   it('toBuffer() is the UTF-8 of body, with multi-byte text, empty records and records split over batches', function () {
@@ -228,15 +228,14 @@ describe('writer batching', function () {
     const payload = Buffer.from(lines.join('\n'));
     const lineBytes = Buffer.byteLength(lines[0]);
     const max = lineBytes * 4 + 3 + 2; // four lines (and their separators) fit, with a little room to spare
-    const chunks = splitPayloadOnLines(payload, max);
-    assert.deepStrictEqual(chunks.map((c) => c.lines), [4, 4, 4, 4, 4, 4, 4, 2]);
-    for (const c of chunks) {
-      assert.strictEqual(c.bytes, c.payload.length);
-      assert.ok(c.bytes <= max);
-      assert.strictEqual(Buffer.from(c.payload.toString('utf8')).length, c.bytes, 'no character cut in half');
-    }
-    assert.deepStrictEqual(chunks.map((c) => c.payload.toString('utf8')).join('\n').split('\n'), lines);
     const batches = buildBatches([{ payload, lines: lines.length, end: { segment: 1, offset: 9 } }], max);
+    assert.deepStrictEqual(batches.map((b) => b.lines), [4, 4, 4, 4, 4, 4, 4, 2]);
+    for (const b of batches) {
+      const bytes = b.toBuffer();
+      assert.strictEqual(b.bytes, bytes.length);
+      assert.ok(b.bytes <= max);
+      assert.strictEqual(Buffer.from(bytes.toString('utf8')).length, b.bytes, 'no character cut in half');
+    }
     assert.deepStrictEqual(allLines(batches), lines);
     assert.deepStrictEqual(batches.map((b) => b.ackTo && b.ackTo.offset), [null, null, null, null, null, null, null, 9]);
   });

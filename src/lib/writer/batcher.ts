@@ -234,39 +234,3 @@ function headOfLines(payload: Buffer, room: number, atLeastOne: boolean): Payloa
   for (let nl = payload.indexOf(0x0a); nl >= 0 && nl < end; nl = payload.indexOf(0x0a, nl + 1)) lines++;
   return { payload: payload.subarray(0, end), bytes: end, lines };
 }
-
-/**
- * Splits a payload into chunks of whole lines of at most `maxBytes` each; a longer line is a chunk of its
- * own. The chunks are views of `payload` (no copy). 0x0a never occurs inside a multi-byte UTF-8 character,
- * so cutting at it never splits one.
- */
-export function splitPayloadOnLines(payload: Buffer, maxBytes: number): PayloadChunk[] {
-  const chunks: PayloadChunk[] = [];
-  let start = 0; // start of the current chunk
-  let bytes = 0;
-  let lines = 0;
-  let pos = 0;
-  while (pos <= payload.length) {
-    let nl = payload.indexOf(0x0a, pos);
-    if (nl < 0) nl = payload.length;
-    const lineBytes = nl - pos;
-    const next = bytes + (lines > 0 ? 1 : 0) + lineBytes;
-    if (lines > 0 && next > maxBytes) {
-      chunks.push({ payload: payload.subarray(start, pos - 1), bytes, lines });
-      start = pos;
-      bytes = lineBytes;
-      lines = 1;
-    } else {
-      bytes = next;
-      lines++;
-    }
-    pos = nl + 1;
-  }
-  if (lines > 0) chunks.push({ payload: payload.subarray(start), bytes, lines });
-  return chunks;
-}
-
-/** splitPayloadOnLines for text: chunks of whole lines of at most `maxBytes` UTF-8 bytes each. */
-export function splitOnLines(text: string, maxBytes: number): Array<{ data: string; bytes: number; lines: number }> {
-  return splitPayloadOnLines(Buffer.from(text, 'utf8'), maxBytes).map((c) => ({ data: c.payload.toString('utf8'), bytes: c.bytes, lines: c.lines }));
-}

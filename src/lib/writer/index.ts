@@ -1,7 +1,7 @@
 // The remote writer: batches from the queue, InfluxDB write APIs, retries that respect the remote.
 export { classifyStatus, type Outcome } from './outcome';
 export { backoffDelay, parseRetryAfter } from './backoff';
-export { Batcher, buildBatches, splitOnLines, splitPayloadOnLines, type Batch, type PayloadChunk, type QueuePosition, type WriterRecord } from './batcher';
+export { Batcher, buildBatches, type Batch, type PayloadChunk, type QueuePosition, type WriterRecord } from './batcher';
 export {
   RemoteClient,
   USER_AGENT,
