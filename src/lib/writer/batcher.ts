@@ -189,6 +189,15 @@ export class Batcher {
     return new PieceBatch(parts, lines, total, ackTo);
   }
 
+  /**
+   * Gives every payload it holds a buffer of its own. What it holds between reads is little (the rest of a
+   * record cut at the end of a batch, or records that did not fill one), and copying it lets the queue read
+   * into its one read buffer again instead of a new one for every batch.
+   */
+  ownPayloads(): void {
+    for (const piece of this.pieces) piece.payload = Buffer.from(piece.payload);
+  }
+
   clear(): void {
     this.pieces = [];
     this.buffered = 0;

@@ -431,8 +431,11 @@ export class StreamWriter extends EventEmitter {
       const room = max - this.batcher.bufferedBytes - (this.batcher.isEmpty ? 0 : 1);
       // Nearly full: another read would add little and costs a turn of the queue (which may be busy acking).
       if (!this.batcher.isEmpty && room < max / 16) return this.batcher.take(true);
-      // The batcher holds no payload (all were copied into earlier bodies): the read buffer may be reused.
-      const records = await this.queue.readNext(Math.max(1, room), { reuseReadBuffer: this.batcher.isEmpty });
+      // The queue may read into the buffer of the last read again: what the batcher still holds of it is copied
+      // out first (earlier batches were copied into their bodies). Records over the batch size always leave a
+      // rest behind, and a new read buffer for every batch made V8 run a full collection every few batches.
+      this.batcher.ownPayloads();
+      const records = await this.queue.readNext(Math.max(1, room), { reuseReadBuffer: true });
       if (records.length === 0) return this.batcher.take(true);
       this.batcher.add(records);
     }
