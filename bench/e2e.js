@@ -543,26 +543,26 @@ async function replicationRow(red) {
   return rows[0];
 }
 
-/** Resolves with the time at which the stream had sent `lines` lines (polled every 50 ms), and its count then. */
-async function waitForLinesSent(red, lines, timeoutMs) {
+/** Polls our stream's row every `intervalMs` until `done(row)`; resolves with that row and the time it was read. */
+async function waitForRow(red, done, { timeoutMs, intervalMs, describe }) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const row = await replicationRow(red);
-    if (row.linesSent >= lines) return { at: Date.now(), linesSent: row.linesSent };
-    if (Date.now() > deadline) throw new Error(`stream sent ${row.linesSent} of ${lines} lines in ${timeoutMs / 1000} s: ${row.latestErrorMessage}`);
-    await sleep(50);
+    if (done(row)) return { row, at: Date.now() };
+    if (Date.now() > deadline) throw new Error(`${describe(row)} after ${timeoutMs / 1000} s: ${row.latestErrorMessage}`);
+    await sleep(intervalMs);
   }
+}
+
+/** Resolves with the time at which the stream had sent `lines` lines (polled every 50 ms), and its count then. */
+async function waitForLinesSent(red, lines, timeoutMs) {
+  const { row, at } = await waitForRow(red, (r) => r.linesSent >= lines, { timeoutMs, intervalMs: 50, describe: (r) => `stream sent ${r.linesSent} of ${lines} lines` });
+  return { at, linesSent: row.linesSent };
 }
 
 /** Waits until the stream has nothing left to send (a backoff after an outage may take a while). */
 async function waitForQueueEmpty(red, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const row = await replicationRow(red);
-    if (row.remainingLinesToBeSynced === 0) return;
-    if (Date.now() > deadline) throw new Error(`stream still has ${row.remainingLinesToBeSynced} lines queued after ${timeoutMs / 1000} s: ${row.latestErrorMessage}`);
-    await sleep(250);
-  }
+  await waitForRow(red, (r) => r.remainingLinesToBeSynced === 0, { timeoutMs, intervalMs: 250, describe: (r) => `stream still has ${r.remainingLinesToBeSynced} lines queued` });
 }
 
 async function control(red, what) {
