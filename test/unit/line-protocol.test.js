@@ -338,6 +338,14 @@ describe('line-protocol: malformed lines', function () {
     assert.match(reason, /^invalid field value "x+…" for key "v"$/);
   });
 
+  it('keeps a quoted token short once escaped: binary bytes cannot make a reason of hundreds of characters', function () {
+    const controls = [1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+    const binary = Array.from({ length: 200 }, (_, i) => String.fromCharCode(controls[i % controls.length])).join('');
+    const reason = reasonFor(`m v=${binary}`);
+    assert.ok(reason.length < 120, `${reason.length}: ${reason}`);
+    assert.match(reason, /^invalid field value "(\\u00[0-9a-f]{2}|\\[a-z])+…" for key "v"$/);
+  });
+
   it('refuses a series key longer than 65535 bytes', function () {
     assert.strictEqual(reasonFor(`m,t=${'é'.repeat(33000)} v=1`), 'series key is longer than 65535 bytes');
     assert.ok(parseLine(`m,t=${'x'.repeat(60000)} v=1`).ok);

@@ -19,12 +19,22 @@ function isDigit(c: number): boolean {
   return c >= ZERO && c <= NINE;
 }
 
+/** Characters of the source shown in a quote, and the most a quote may take once escaped. */
+const QUOTED_SOURCE_CHARS = 64;
+const MAX_QUOTED_CHARS = 70;
+
 /** Quotes a piece of the line for a reason, shortened so one bad line cannot flood a log. */
 export function quote(line: string, start: number, end: number): string {
-  const max = 64;
-  const text = end - start > max ? line.slice(start, start + max) + '…' : line.slice(start, end);
-  return JSON.stringify(text);
+  let cut = Math.min(end, start + QUOTED_SOURCE_CHARS);
+  for (;;) {
+    const quoted = JSON.stringify(line.slice(start, cut) + (cut < end ? '…' : ''));
+    // JSON escapes control characters as \u0003 (six characters each): a binary token would make an error
+    // message of several hundred characters, so it is cut shorter until the quoted form is short too.
+    if (quoted.length <= MAX_QUOTED_CHARS || cut - start <= 8) return quoted;
+    cut = start + Math.floor((cut - start) / 2);
+  }
 }
+
 
 function isBooleanToken(line: string, start: number, end: number): boolean | null {
   switch (end - start) {
