@@ -3,19 +3,10 @@
 // UTF-8 size of each record, so that the writer does not measure the text again.
 const assert = require('assert');
 const fs = require('fs');
-const fsp = require('fs/promises');
 const os = require('os');
 const path = require('path');
+const { fileHandlePrototype } = require('./fixtures/file-handle');
 const { DurableQueue } = require('../../nodes/lib/queue');
-
-/** The prototype of fs/promises FileHandle, to count what the queue asks of the disk. */
-async function fileHandlePrototype(dir) {
-  const fh = await fsp.open(path.join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(fh);
-  await fh.close();
-  await fsp.unlink(path.join(dir, 'probe'));
-  return proto;
-}
 
 describe('DurableQueue readNext window', function () {
   let root;

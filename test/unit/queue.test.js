@@ -1,9 +1,9 @@
 'use strict';
 const assert = require('assert');
 const fs = require('fs');
-const fsp = require('fs/promises');
 const os = require('os');
 const path = require('path');
+const { fileHandlePrototype } = require('./fixtures/file-handle');
 const {
   DurableQueue,
   QueueFullError,
@@ -26,15 +26,6 @@ async function readAll(queue, maxBytes = 1e9) {
     if (batch.length === 0) return all;
     all.push(...batch);
   }
-}
-
-/** The prototype of fs/promises FileHandle, to count what the queue asks of the disk. */
-async function fileHandlePrototype(dir) {
-  const fh = await fsp.open(path.join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(fh);
-  await fh.close();
-  await fsp.unlink(path.join(dir, 'probe'));
-  return proto;
 }
 
 describe('DurableQueue', function () {
