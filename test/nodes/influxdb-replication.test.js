@@ -301,10 +301,10 @@ describe('influxdb-replication node', function () {
       const first = await waitFor(() => dropped[0], { message: 'a dropped-lines message' });
       assert.strictEqual(first.reason, 'queue-full');
       assert.ok(first.lineCount > 0);
-      // The oldest unsent lines go first. Records the writer already holds in its batch (the first one or two
-      // payloads here) are not dropped: it delivers them once the remote is back.
+      // The oldest unsent lines go first. Records the writer already holds (the batch in flight and up to three
+      // read ahead of it: the first few payloads here) are not dropped: it delivers them once the remote is back.
       const firstK = Number((/^big,k=(\d+) v=0,/.exec(first.payload) || [])[1]);
-      assert.ok(firstK <= 3, `the oldest lines go first, got ${first.payload.slice(0, 40)} (${first.lineCount} lines)`);
+      assert.ok(firstK <= 5, `the oldest lines go first, got ${first.payload.slice(0, 40)} (${first.lineCount} lines)`);
       const r = await row();
       assert.ok(r.currentQueueSizeBytes <= 33554430);
       assert.ok(r.linesDropped['queue-full'] >= first.lineCount);

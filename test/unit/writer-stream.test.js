@@ -433,6 +433,65 @@ describe('writer StreamWriter', function () {
     assert.strictEqual(w.getState().blockedBy, null);
   });
 
+  it('reads and encodes at most 3 batches ahead of the request in flight, and sends them in order', async function () {
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    const server = await canned(async (req, index) => {
+      if (index === 0) await held;
+      return { status: 204 };
+    });
+    const queue = new FakeQueue();
+    const reads = [];
+    const readNext = queue.readNext.bind(queue);
+    queue.readNext = async (max) => {
+      const records = await readNext(max);
+      reads.push(records.length);
+      return records;
+    };
+    // Records of 899 bytes (four-digit values), one a batch: ten batches queued.
+    for (let i = 0; i < 10; i++) queue.append(lines(50, 1000 + i * 50));
+    const w = writer(queue, server.url, { maxBatchBytes: 920, gzip: true });
+    w.start();
+    await waitFor(() => server.requests.length === 1 && reads.length >= 4);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The batch in flight and three ahead; no more while the request is held.
+    assert.deepStrictEqual(reads, [1, 1, 1, 1]);
+    release();
+    await waitFor(() => queue.allAcked);
+    assert.deepStrictEqual(sentLines(server), lines(500, 1000));
+    assert.strictEqual(server.requests.length, 10);
+  });
+
+  it('a read ahead that found nothing is not followed by more reads, and data appended meanwhile is sent once, in order', async function () {
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    const server = await canned(async (req, index) => {
+      if (index === 0) await held;
+      return { status: 204 };
+    });
+    const queue = new FakeQueue();
+    let emptyReads = 0;
+    const readNext = queue.readNext.bind(queue);
+    queue.readNext = async (max) => {
+      const records = await readNext(max);
+      if (records.length === 0) emptyReads++;
+      return records;
+    };
+    // A record of 899 bytes makes a batch on its own (no second read for it).
+    queue.append(lines(50, 1000));
+    const w = writer(queue, server.url, { maxBatchBytes: 920 });
+    w.start();
+    await waitFor(() => server.requests.length === 1 && emptyReads === 1);
+    // Appended while the request is held and the reads ahead have already found the queue empty.
+    for (let i = 1; i < 6; i++) queue.append(lines(50, 1000 + i * 50));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Reading on after an empty read could take a batch that the empty one, once consumed, would skip.
+    assert.strictEqual(emptyReads, 1);
+    release();
+    await waitFor(() => queue.allAcked);
+    assert.deepStrictEqual(sentLines(server), lines(300, 1000));
+  });
+
   it('with up to 4 concurrent requests delivers everything and acks only contiguous batches', async function () {
     let inflight = 0;
     let maxInflight = 0;
