@@ -254,6 +254,65 @@ describe('writer batching', function () {
     assert.strictEqual(batch.toBuffer(), body, 'the body is made once');
   });
 
+  it('read like the writer does (one read buffer, overwritten each read), batches match the text rules and held payloads live in two buffers', function () {
+    const random = prng(11);
+    const records = [];
+    for (let r = 0; r < 400; r++) {
+      // Mostly records a little over the limit (500 kB messages grown to nanoseconds), some small, some huge.
+      const kind = random();
+      const n = kind < 0.6 ? 55 + Math.floor(random() * 10) : kind < 0.9 ? 1 + Math.floor(random() * 5) : 150 + Math.floor(random() * 100);
+      const lines = Array.from({ length: n }, (_, k) => line(r * 1000 + k, Math.floor(random() * 8)));
+      records.push({ data: lines.join('\n'), lines: n, end: { segment: 1, offset: r + 1 } });
+    }
+    const max = 1500;
+    const expected = referenceBatches(records, max);
+    const readBuffer = Buffer.alloc(64 * 1024);
+    let next = 0;
+    /** Like DurableQueue.readNext with reuseReadBuffer: the first record even if too big, views of one buffer. */
+    const readNext = (room) => {
+      readBuffer.fill(0x3f);
+      const out = [];
+      let at = 0;
+      while (next < records.length) {
+        const bytes = Buffer.byteLength(records[next].data);
+        if (out.length > 0 && at + bytes > room) break;
+        readBuffer.write(records[next].data, at);
+        out.push({ payload: readBuffer.subarray(at, at + bytes), lines: records[next].lines, end: records[next].end, bytes });
+        at += bytes;
+        next++;
+      }
+      return out;
+    };
+    const batcher = new Batcher(max);
+    const bodies = [];
+    const heldIn = new Set();
+    for (;;) {
+      let batch = null;
+      for (;;) {
+        if (batcher.hasFullBatch()) {
+          batch = batcher.take(false);
+          break;
+        }
+        batcher.ownPayloads();
+        for (const piece of batcher.pieces) heldIn.add(piece.payload.buffer);
+        const read = readNext(Math.max(1, max - batcher.bufferedBytes - 1));
+        if (read.length === 0) {
+          batch = batcher.take(true);
+          break;
+        }
+        batcher.add(read);
+      }
+      if (!batch) break;
+      // Copied out at once, as the writer does, before the next read or ownPayloads().
+      bodies.push({ text: batch.copyInto(Buffer.alloc(max)).toString(), lines: batch.lines, ackTo: batch.ackTo });
+    }
+    assert.deepStrictEqual(bodies.map((b) => b.text), expected.map((e) => e.body));
+    assert.deepStrictEqual(bodies.map((b) => b.lines), expected.map((e) => e.lines));
+    assert.deepStrictEqual(bodies.map((b) => b.ackTo), expected.map((e) => e.ackTo));
+    // Not a new buffer for every copy (which made V8 collect often while 500 kB messages drain).
+    assert.ok(heldIn.size <= 2, `held payloads were copied into ${heldIn.size} different buffers`);
+  });
+
   it('refuses a non-positive limit', function () {
     assert.throws(() => new Batcher(0), RangeError);
   });

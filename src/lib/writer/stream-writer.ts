@@ -422,6 +422,7 @@ export class StreamWriter extends EventEmitter {
     this.plainBody = null;
     this.spareBodies = [];
     this.gzipEncoder.release();
+    this.batcher.releaseBuffers();
   }
 
   private async ackDelivered(window: WindowEntry[]): Promise<void> {
