@@ -126,15 +126,15 @@ export class StreamWriter extends EventEmitter {
   private readonly batcher: Batcher;
   /**
    * With gzip, the uncompressed body is needed only until it is compressed, so one buffer serves every batch
-   * (batches are prepared one at a time). Like the queue's reusable read buffer, this keeps a backlog drain
+   * (batches are prepared one after the other). Like the queue's reusable read buffer, this keeps a backlog drain
    * from making ~1 MB of short-lived memory outside the JS heap per batch, which made V8 run a full
    * collection every dozen batches or so.
    */
   private plainBody: Buffer | null = null;
   /**
    * Without gzip the uncompressed body is the request body, kept until its batch is delivered (it is sent
-   * again on a retry): those buffers are reused afterwards, at most one per request in flight plus the
-   * one being prepared.
+   * again on a retry): those buffers are reused afterwards, at most one per request in flight plus those
+   * prepared ahead.
    */
   private spareBodies: Buffer[] = [];
   private readonly gzipEncoder = new GzipEncoder();
