@@ -117,6 +117,36 @@ describe('line-protocol: prepareLines', function () {
       assert.strictEqual(out.errors[3].reason, "timestamp 9223372036854775806 s is out of InfluxDB's range once converted to ns");
     });
 
+    it('converts exactly like BigInt arithmetic at every length, sign, leading zero and range boundary', function () {
+      const MAX = 9223372036854775806n;
+      const multipliers = { us: 1000n, ms: 1000000n, s: 1000000000n };
+      let seed = 7;
+      const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+      for (const [precision, multiplier] of Object.entries(multipliers)) {
+        const written = ['0', '-0', '007', '-007', '1', '-1'];
+        // Around the limit: its first digits for this precision, and one more or less.
+        const limit = MAX / multiplier;
+        for (const delta of [-1n, 0n, 1n]) written.push(String(limit + delta), String(-(limit + delta)));
+        for (let k = 0; k < 300; k++) {
+          const length = 1 + Math.floor(random() * 20);
+          let digits = String(1 + Math.floor(random() * 9));
+          while (digits.length < length) digits += String(Math.floor(random() * 10));
+          written.push(random() < 0.2 ? `-${digits}` : digits);
+        }
+        for (const t of written) {
+          const out = prepareLines(`m,t=a v=1 ${t}`, { precision, nowNs: NOW });
+          const ns = BigInt(t) * multiplier;
+          if (ns < -MAX || ns > MAX) {
+            assert.deepStrictEqual(out.lines, [], `${t} ${precision}`);
+            assert.match(out.errors[0].reason, /is out of (InfluxDB's )?range/);
+          } else {
+            assert.deepStrictEqual(out.errors, [], `${t} ${precision}`);
+            assert.deepStrictEqual(out.lines, [`m,t=a v=1 ${ns}`], `${t} ${precision}`);
+          }
+        }
+      }
+    });
+
     it('accepts the extreme ns timestamps InfluxDB allows and refuses the next ones', function () {
       const out = prepareLines(
         ['m v=1 9223372036854775806', 'm v=1 -9223372036854775806', 'm v=1 9223372036854775807', 'm v=1 -9223372036854775807'].join('\n'),

@@ -10,10 +10,16 @@ const SPACE = 32;
 const TAB = 9;
 const HASH = 35;
 const CR = 13;
+const MINUS = 45;
+const ZERO = 48;
+/** The largest |ns| InfluxDB takes, as digits (19 of them). */
+const MAX_NS_DIGITS = String(MAX_TIMESTAMP_NS);
 
 interface Context {
   precision: Precision;
   multiplier: bigint;
+  /** The multiplier as the zeros it appends to a timestamp's digits: '000000' for ms. */
+  zeros: string;
   /** ' ' + now in ns, appended to lines without a timestamp. */
   nowSuffix: string;
 }
@@ -23,7 +29,8 @@ function createContext(options: PrepareOptions | undefined, caller: string): Con
   const { precision, nowNs } = options;
   if (!isPrecision(precision)) throw new TypeError(`${caller}: unknown precision ${JSON.stringify(precision)} (expected ns, us, ms or s)`);
   if (nowNs !== undefined && typeof nowNs !== 'bigint') throw new TypeError(`${caller}: nowNs must be a bigint`);
-  return { precision, multiplier: precisionMultiplier(precision), nowSuffix: ' ' + String(nowNs ?? currentTimeNs()) };
+  const multiplier = precisionMultiplier(precision);
+  return { precision, multiplier, zeros: String(multiplier).slice(1), nowSuffix: ' ' + String(nowNs ?? currentTimeNs()) };
 }
 
 /** Blank (spaces and tabs only) or, like InfluxDB, `#` as the first non-blank character. */
@@ -64,6 +71,14 @@ function addLine(text: string, start: number, end: number, lineNumber: number, c
     out.lines.push(line); // the scanner has range-checked the ns value
   } else {
     const at = scan.timestampStart - start;
+    // Multiplying by a power of ten is appending zeros: exact, without the BigInt round trip that was about a
+    // third of preparing a 500 kB payload of ms lines. A leading zero (which BigInt would drop) takes the
+    // general path.
+    const digitsAt = line.charCodeAt(at) === MINUS ? at + 1 : at;
+    if (line.charCodeAt(digitsAt) !== ZERO && zerosKeepInRange(line, digitsAt, ctx.zeros.length)) {
+      out.lines.push(line + ctx.zeros);
+      return;
+    }
     const ns = BigInt(line.slice(at)) * ctx.multiplier;
     if (ns < MIN_TIMESTAMP_NS || ns > MAX_TIMESTAMP_NS) {
       out.errors.push({ lineNumber, reason: `timestamp ${line.slice(at)} ${ctx.precision} is out of InfluxDB's range once converted to ns` });
@@ -71,6 +86,22 @@ function addLine(text: string, start: number, end: number, lineNumber: number, c
     }
     out.lines.push(line.slice(0, at) + String(ns));
   }
+}
+
+/**
+ * Whether the digits `line[from..]` (no sign, no leading zero) followed by `zeros` zeros stay within InfluxDB's
+ * range. With 19 digits in all, the value fits when its own digits are at most the first digits of the limit.
+ */
+function zerosKeepInRange(line: string, from: number, zeros: number): boolean {
+  const digits = line.length - from;
+  const total = digits + zeros;
+  if (total !== MAX_NS_DIGITS.length) return total < MAX_NS_DIGITS.length;
+  for (let k = 0; k < digits; k++) {
+    const c = line.charCodeAt(from + k);
+    const limit = MAX_NS_DIGITS.charCodeAt(k);
+    if (c !== limit) return c < limit;
+  }
+  return true;
 }
 
 /** Adds every line of `text`, numbering from `firstLineNumber`; returns the number of lines it held. */
@@ -151,7 +182,7 @@ const EXPECTED = 'a string, a Buffer, a point object or an array of them';
  */
 export function preparePayload(payload: unknown, options: PrepareOptions): PreparedLines {
   const ctx = createContext(options, 'preparePayload');
-  const nsCtx: Context = { precision: 'ns', multiplier: 1n, nowSuffix: ctx.nowSuffix };
+  const nsCtx: Context = { precision: 'ns', multiplier: 1n, zeros: '', nowSuffix: ctx.nowSuffix };
   const out: PreparedLines = { lines: [], errors: [], skipped: 0 };
   if (typeof payload === 'string') {
     addText(payload, 1, ctx, out);
