@@ -103,7 +103,8 @@ export interface PayloadChunk {
 
 /**
  * Holds records read from the queue until they make a batch. It keeps at most one batch plus the record that
- * did not fit, so memory stays bounded by the batch size and the queue's largest record.
+ * did not fit, and two buffers of about a batch's size for what it holds between reads (ownPayloads), so
+ * memory stays bounded by the batch size and the queue's largest record.
  */
 export class Batcher {
   private pieces: Piece[] = [];
