@@ -22,6 +22,8 @@ class FakeQueue extends EventEmitter {
     this.cursor = 0;
     this.acked = 0;
     this.ackCalls = [];
+    /** How many records each readNext() returned. */
+    this.reads = [];
   }
   append(lines) {
     this.records.push({ data: lines.join('\n'), lines: lines.length, enqueuedAt: Date.now(), end: { segment: 1, offset: this.records.length + 1 } });
@@ -38,6 +40,7 @@ class FakeQueue extends EventEmitter {
       total += bytes;
       this.cursor++;
     }
+    this.reads.push(out.length);
     return out;
   }
   async ack(pos) {
@@ -89,6 +92,16 @@ describe('writer StreamWriter', function () {
     return w;
   }
   const sentLines = (server) => server.requests.flatMap((r) => (r.body === '' ? [] : r.body.split('\n')));
+  /** A server that holds its first answer until release() (a request in flight), then answers 204. */
+  async function holdingFirstAnswer() {
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    const server = await canned(async (req, index) => {
+      if (index === 0) await held;
+      return { status: 204 };
+    });
+    return { server, release };
+  }
 
   it('merges small queued writes into one request and acks them all', async function () {
     const server = await canned(() => ({ status: 204 }));
@@ -434,20 +447,9 @@ describe('writer StreamWriter', function () {
   });
 
   it('reads and encodes at most 3 batches ahead of the request in flight, and sends them in order', async function () {
-    let release;
-    const held = new Promise((resolve) => (release = resolve));
-    const server = await canned(async (req, index) => {
-      if (index === 0) await held;
-      return { status: 204 };
-    });
+    const { server, release } = await holdingFirstAnswer();
     const queue = new FakeQueue();
-    const reads = [];
-    const readNext = queue.readNext.bind(queue);
-    queue.readNext = async (max) => {
-      const records = await readNext(max);
-      reads.push(records.length);
-      return records;
-    };
+    const reads = queue.reads;
     // Records of 899 bytes (four-digit values), one a batch: ten batches queued.
     for (let i = 0; i < 10; i++) queue.append(lines(50, 1000 + i * 50));
     const w = writer(queue, server.url, { maxBatchBytes: 920, gzip: true });
@@ -463,30 +465,19 @@ describe('writer StreamWriter', function () {
   });
 
   it('a read ahead that found nothing is not followed by more reads, and data appended meanwhile is sent once, in order', async function () {
-    let release;
-    const held = new Promise((resolve) => (release = resolve));
-    const server = await canned(async (req, index) => {
-      if (index === 0) await held;
-      return { status: 204 };
-    });
+    const { server, release } = await holdingFirstAnswer();
     const queue = new FakeQueue();
-    let emptyReads = 0;
-    const readNext = queue.readNext.bind(queue);
-    queue.readNext = async (max) => {
-      const records = await readNext(max);
-      if (records.length === 0) emptyReads++;
-      return records;
-    };
+    const emptyReads = () => queue.reads.filter((n) => n === 0).length;
     // A record of 899 bytes makes a batch on its own (no second read for it).
     queue.append(lines(50, 1000));
     const w = writer(queue, server.url, { maxBatchBytes: 920 });
     w.start();
-    await waitFor(() => server.requests.length === 1 && emptyReads === 1);
+    await waitFor(() => server.requests.length === 1 && emptyReads() === 1);
     // Appended while the request is held and the reads ahead have already found the queue empty.
     for (let i = 1; i < 6; i++) queue.append(lines(50, 1000 + i * 50));
     await new Promise((resolve) => setTimeout(resolve, 100));
     // Reading on after an empty read could take a batch that the empty one, once consumed, would skip.
-    assert.strictEqual(emptyReads, 1);
+    assert.strictEqual(emptyReads(), 1);
     release();
     await waitFor(() => queue.allAcked);
     assert.deepStrictEqual(sentLines(server), lines(300, 1000));
