@@ -177,10 +177,10 @@ describe('writer batching', function () {
     assert.deepStrictEqual(allLines(batches).filter((l) => l !== ''), records.flatMap((r) => (r.data ? r.data.split('\n') : [])));
   });
 
-  it('uses the byte size a record brings instead of measuring it again', function () {
+  it('measures a text record by its UTF-8 bytes when it is added', function () {
     const data = 'm,loc=Zürich v=1i 1';
     const batcher = new Batcher(1000);
-    batcher.add([{ data, lines: 1, end: { segment: 0, offset: 1 }, bytes: Buffer.byteLength(data) }]);
+    batcher.add([{ data, lines: 1, end: { segment: 0, offset: 1 } }]);
     assert.strictEqual(batcher.bufferedBytes, Buffer.byteLength(data));
     const batch = batcher.take(true);
     assert.strictEqual(batch.bytes, Buffer.byteLength(data));

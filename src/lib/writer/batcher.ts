@@ -25,8 +25,6 @@ export interface WriterRecord {
   data?: string;
   lines: number;
   end: QueuePosition;
-  /** UTF-8 bytes of the record, when the source already knows them (the queue does): saves measuring again. */
-  bytes?: number;
 }
 
 export interface Batch {
@@ -97,7 +95,6 @@ interface Piece {
 /** A stretch of whole lines of a payload. */
 export interface PayloadChunk {
   payload: Buffer;
-  bytes: number;
   lines: number;
 }
 
@@ -165,7 +162,7 @@ export class Batcher {
       // (a 500 kB message whose timestamps grew to nanoseconds) does not leave a sliver for a request of its own.
       if (bytes > max) {
         head = headOfLines(this.pieces[count].payload, max - total - separator, count === 0);
-        if (head) total += separator + head.bytes;
+        if (head) total += separator + head.payload.length;
       }
       break;
     }
@@ -267,5 +264,5 @@ function headOfLines(payload: Buffer, room: number, atLeastOne: boolean): Payloa
   }
   let lines = 1;
   for (let nl = payload.indexOf(0x0a); nl >= 0 && nl < end; nl = payload.indexOf(0x0a, nl + 1)) lines++;
-  return { payload: payload.subarray(0, end), bytes: end, lines };
+  return { payload: payload.subarray(0, end), lines };
 }
