@@ -456,6 +456,20 @@ async function startVictoriaMetricsOnce(binary, { username, password }) {
         });
     }
 
+    /**
+     * What its line-protocol endpoint took in, from its own /metrics: rows parsed and stored ("inserted") and
+     * rows it could not parse ("invalid", which it still answers 204). Tells a lost write from a lost sample.
+     */
+    async function influxIngestCounters() {
+      const res = await client.call('GET', '/metrics');
+      if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${res.text}`);
+      const counter = (name) => {
+        const match = res.text.match(new RegExp(`^${name}\\{type="influx"\\} (\\d+)$`, 'm'));
+        return match ? Number(match[1]) : 0;
+      };
+      return { inserted: counter('vm_rows_inserted_total'), invalid: counter('vm_rows_invalid_total') };
+    }
+
     /** All samples of the metric, duplicates included (VictoriaMetrics keeps both). */
     async function countSamples(metricName) {
       const series = await exportSamples(metricName);
@@ -469,6 +483,26 @@ async function startVictoriaMetricsOnce(binary, { username, password }) {
         count = await countSamples(metricName);
         if (count >= expected || Date.now() >= deadline) return count;
         await sleep(100);
+      }
+    }
+
+    /**
+     * The metric's samples by distinct timestamp (`timestamps`, a Set) and in all (`samples`, duplicates
+     * counted). What VictoriaMetrics answered 204 for can take a moment to show, so this exports again until
+     * `atLeast` distinct timestamps are there or `timeoutMs` has passed, and returns what it saw last.
+     */
+    async function exportDistinct(metricName, { atLeast, timeoutMs = 15000 }) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const series = await exportSamples(metricName);
+        const timestamps = new Set();
+        let samples = 0;
+        for (const s of series) {
+          samples += s.timestamps.length;
+          for (const ts of s.timestamps) timestamps.add(ts);
+        }
+        if (timestamps.size >= atLeast || Date.now() >= deadline) return { timestamps, samples };
+        await sleep(250);
       }
     }
 
@@ -492,6 +526,8 @@ async function startVictoriaMetricsOnce(binary, { username, password }) {
       countSamples,
       waitForSamples,
       exportSamples,
+      exportDistinct,
+      influxIngestCounters,
       stop,
     };
   } catch (err) {

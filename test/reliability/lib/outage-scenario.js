@@ -135,16 +135,16 @@ async function runOutageScenario(options = {}) {
     phases.after = { sent: afterSent, row: await drained(60000), rss: rss.mark('after') };
     rss.stop();
 
-    // What arrived, by distinct timestamp.
-    const series = await vm.exportSamples(`${measurement}_v`);
-    const stored = new Set();
-    let storedSamples = 0;
-    for (const s of series) {
-      storedSamples += s.timestamps.length;
-      for (const ts of s.timestamps) stored.add(ts);
-    }
+    // What arrived, by distinct timestamp (exported until every line that should be there is, or 15 s have
+    // passed: VictoriaMetrics can take a moment to show what it answered 204 for). Also what it says it took in,
+    // so that a shortfall shows whether the writer never sent the lines, sent lines it could not parse, or it
+    // lost them.
     const acknowledged = [];
     for (const l of loads) for (const ms of l.acknowledgedTimestamps()) acknowledged.push(ms);
+    const dropped = phases.after.row.linesDropped['queue-full'];
+    const expectedArrivals = policy === 'drop-oldest' ? acknowledged.length - dropped : acknowledged.length;
+    const { timestamps: stored, samples: storedSamples } = await vm.exportDistinct(`${measurement}_v`, { atLeast: expectedArrivals });
+    const remoteIngest = await vm.influxIngestCounters();
     const missing = acknowledged.filter((ms) => !stored.has(ms));
     // Which acknowledged requests lost lines, by request number in the run (for drop-oldest: a prefix of the outage).
     const requestsWithMissing = [];
@@ -175,6 +175,8 @@ async function runOutageScenario(options = {}) {
       linesRefused: loads.reduce((n, l) => n + l.counts.linesRefused, 0),
       refusals: Object.assign({}, ...loads.map((l) => Object.fromEntries(l.refusals))),
       arrivedDistinct: stored.size,
+      remoteIngest,
+      writerLinesSent: phases.after.row.linesSent,
       storedSamples,
       missing,
       droppedMessages: droppedMessages.map(({ reason, lineCount }) => ({ reason, lineCount })),
