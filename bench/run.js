@@ -82,10 +82,33 @@ async function runComponents(quick) {
     return { result, text: await captureOutput(() => printRows(result)) };
   });
   await component('writer', async () => {
-    const { runWriterBench, printRows } = require('./writer');
+    const { runWriterBench, printRows, printGoal } = require('./writer');
     const result = await runWriterBench(quick ? { megabytes: 8, rounds: 1 } : { megabytes: 64, rounds: 5 });
-    return { result, text: await captureOutput(() => printRows(result)) };
+    return {
+      result,
+      text: await captureOutput(() => {
+        printRows(result);
+        printGoal(result);
+      }),
+    };
   });
+  // The same comparison with the remote on a CPU of its own (as on another machine), in a process of its own
+  // because the benchmark pins itself to the other CPUs.
+  if (os.cpus().length >= 2) {
+    await component('writer, remote on its own CPU', async () => {
+      const { printRows, printGoal } = require('./writer');
+      const env = { ...process.env, WRITER_BENCH_MB: String(quick ? 8 : 64), WRITER_BENCH_ROUNDS: String(quick ? 1 : 5) };
+      const json = execFileSync(process.execPath, [path.join(__dirname, 'writer.js'), `--remote-cpus=${os.cpus().length - 1}`, '--json'], { encoding: 'utf8', env, timeout: 900000 });
+      const result = JSON.parse(json);
+      return {
+        result,
+        text: await captureOutput(() => {
+          printRows(result);
+          printGoal(result);
+        }),
+      };
+    });
+  }
   await component('downsample', async () => {
     const { runDownsampleBench } = require('./downsample');
     const result = runDownsampleBench(quick ? { repeats: 1 } : {});

@@ -5,10 +5,16 @@
 // Run: npx tsc -p tsconfig.json && node bench/writer.js   (WRITER_BENCH_MB=8 for a quick run; default 64 MB,
 // WRITER_BENCH_ROUNDS rounds, default 5).
 //
+// `--remote-cpus=LIST` (a taskset CPU list, e.g. 1) keeps VictoriaMetrics on those CPUs and this process on the
+// others. By default both share every core, so every millisecond of CPU a method spends per batch is taken from
+// the remote while it handles the request (a loop posting prebuilt bodies spends almost none); with the remote
+// on its own CPU, what is compared is the writer's own speed, as with a remote on another machine.
+//
 // On a small machine VictoriaMetrics stalls now and then (100-250 ms for one request), which swings a
 // sub-second run by 20% or more. So each round runs every method once, one after the other (the order
 // rotates from round to round), each round's times are compared with the same round's raw loop, and the
 // table shows the median of those per-round ratios next to the best-of figures.
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -194,14 +200,46 @@ const RAW = 'raw undici loop (prebuilt bodies)';
 const WRITER = 'StreamWriter (DurableQueue -> VM)';
 const RAW_INLINE_GZIP = 'raw undici loop, gzip per request';
 
-/** Runs the comparison; returns one row per method and gzip setting. */
-async function runWriterBench({ megabytes = Number(process.env.WRITER_BENCH_MB || 64), linesPerRecord = 100, rounds = Number(process.env.WRITER_BENCH_ROUNDS || 5) } = {}) {
+/** The CPUs in a taskset list such as "1", "0,2" or "2-3". */
+function parseCpuList(list) {
+  const cpus = new Set();
+  for (const part of String(list).split(',')) {
+    const [from, to = from] = part.split('-').map((x) => Number(x.trim()));
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from) throw new Error(`not a CPU list: ${list}`);
+    for (let cpu = from; cpu <= to; cpu++) cpus.add(cpu);
+  }
+  return cpus;
+}
+
+/**
+ * Moves every thread of this process (and so the threads it starts later: libuv's pool, zlib) off `remoteCpus`;
+ * returns the CPUs it now runs on, as a taskset list.
+ */
+function pinAwayFrom(remoteCpus) {
+  const remote = parseCpuList(remoteCpus);
+  const own = os.cpus().map((_, cpu) => cpu).filter((cpu) => !remote.has(cpu));
+  if (own.length === 0 || own.length === os.cpus().length) throw new Error(`--remote-cpus=${remoteCpus} must name some, not all, of this machine's ${os.cpus().length} CPUs`);
+  execFileSync('taskset', ['-a', '-p', '-c', own.join(','), String(process.pid)], { stdio: 'ignore' });
+  return own.join(',');
+}
+
+/**
+ * Runs the comparison; returns one row per method and gzip setting. With `remoteCpus`, VictoriaMetrics runs on
+ * those CPUs and this process is moved to the others (for a process of its own: the move is not undone).
+ */
+async function runWriterBench({
+  megabytes = Number(process.env.WRITER_BENCH_MB || 64),
+  linesPerRecord = 100,
+  rounds = Number(process.env.WRITER_BENCH_ROUNDS || 5),
+  remoteCpus = null,
+} = {}) {
   const { records, lines, bytes } = makeRecords(megabytes, linesPerRecord);
   const bodies = buildBatches(records.map((r, i) => ({ data: r.text, lines: r.lines, end: { segment: 0, offset: i } })), MAX_BATCH_BYTES).map((b) => ({
     bytes: b.toBuffer(),
     lines: b.lines,
   }));
-  const vm = await startVictoriaMetrics();
+  const placement = remoteCpus ? `remote on CPU ${remoteCpus}, writer side on CPU ${pinAwayFrom(remoteCpus)}` : 'remote and writer side share every CPU';
+  const vm = await startVictoriaMetrics({ cpus: remoteCpus || undefined });
   const rows = [];
   try {
     // Warm-up: the series exist and the server's caches are hot before anything is timed.
@@ -236,6 +274,7 @@ async function runWriterBench({ megabytes = Number(process.env.WRITER_BENCH_MB |
         rows.push({
           method: name,
           gzip,
+          placement,
           lines,
           megabytes: +(bytes / 1048576).toFixed(1),
           rounds,
@@ -281,26 +320,36 @@ function printRows(rows) {
   );
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const fmt = (row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  if (rows.length) console.log(`placement: ${rows[0].placement}`);
   console.log(fmt(header));
   for (const row of table) console.log(fmt(row));
   console.log('lines/s and MB/s: best round; node CPU s: median; vs raw median: median over rounds of (raw time / time) in the same round');
 }
 
-module.exports = { runWriterBench, printRows };
+/** The summary lines under the table: the writer against the goal. */
+function printGoal(rows) {
+  for (const r of rows.filter((x) => x.method === WRITER)) {
+    const rounds = r.roundRatios.map((x) => `${(x * 100).toFixed(1)}%`).join(', ');
+    console.log(`writer / raw loop, gzip ${r.gzip ? 'on' : 'off'}: median ${(r.medianRatioToRaw * 100).toFixed(1)}%, best-of ${(r.ratioToRaw * 100).toFixed(1)}% (rounds: ${rounds}) (goal >= 90%)`);
+    const inline = rows.find((x) => x.gzip === r.gzip && x.method === RAW_INLINE_GZIP);
+    if (inline) {
+      const perRound = r.roundRatios.map((x, i) => x / inline.roundRatios[i]);
+      console.log(`writer / raw loop gzipping per request: median ${(median(perRound) * 100).toFixed(1)}%, best-of ${((r.ratioToRaw / inline.ratioToRaw) * 100).toFixed(1)}%`);
+    }
+  }
+}
+
+module.exports = { runWriterBench, printRows, printGoal };
 
 if (require.main === module) {
-  runWriterBench()
+  const option = (name) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? null;
+  // --json: the rows as JSON on stdout, for bench/run.js, which runs this in a process of its own.
+  const json = process.argv.includes('--json');
+  runWriterBench({ remoteCpus: option('remote-cpus') })
     .then((rows) => {
+      if (json) return void process.stdout.write(JSON.stringify(rows));
       printRows(rows);
-      for (const r of rows.filter((x) => x.method === WRITER)) {
-        const rounds = r.roundRatios.map((x) => `${(x * 100).toFixed(1)}%`).join(', ');
-        console.log(`writer / raw loop, gzip ${r.gzip ? 'on' : 'off'}: median ${(r.medianRatioToRaw * 100).toFixed(1)}%, best-of ${(r.ratioToRaw * 100).toFixed(1)}% (rounds: ${rounds}) (goal >= 90%)`);
-        const inline = rows.find((x) => x.gzip === r.gzip && x.method === RAW_INLINE_GZIP);
-        if (inline) {
-          const perRound = r.roundRatios.map((x, i) => x / inline.roundRatios[i]);
-          console.log(`writer / raw loop gzipping per request: median ${(median(perRound) * 100).toFixed(1)}%, best-of ${((r.ratioToRaw / inline.ratioToRaw) * 100).toFixed(1)}%`);
-        }
-      }
+      printGoal(rows);
     })
     .catch((err) => {
       console.error(err);

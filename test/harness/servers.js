@@ -113,9 +113,10 @@ process.on('exit', () => {
  * Spawns a server with its stdout+stderr in `logPath`, and tracks its exit so stop() and the readiness
  * poll can notice a crash instead of waiting for a timeout.
  */
-function spawnServer(binary, args, logPath, dir) {
+/** `cpus` (a taskset list such as "1" or "2-3") keeps the server on those CPUs; for benchmarks. */
+function spawnServer(binary, args, logPath, dir, { cpus } = {}) {
   const logFd = fs.openSync(logPath, 'a');
-  const child = spawn(binary, args, { stdio: ['ignore', logFd, logFd] });
+  const child = cpus ? spawn('taskset', ['-c', cpus, binary, ...args], { stdio: ['ignore', logFd, logFd] }) : spawn(binary, args, { stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
   return trackChild(child, { dir });
 }
@@ -400,15 +401,15 @@ async function startInfluxDBOnce(binary, { auth, maxBodySize }) {
 
 /**
  * Starts VictoriaMetrics with its data in a temp folder. `username`/`password` turn on its Basic auth
- * (the only kind it has). Its ingestion is asynchronous: count with countSamples()/waitForSamples(), which
- * force a flush first.
+ * (the only kind it has); `cpus` (a taskset CPU list) keeps it on those CPUs. Its ingestion is asynchronous:
+ * count with countSamples()/waitForSamples(), which force a flush first.
  */
-async function startVictoriaMetrics({ username, password } = {}) {
+async function startVictoriaMetrics({ username, password, cpus } = {}) {
   const binary = requireBinary('victoria-metrics', 'victoria-metrics', 'VICTORIA_METRICS_BIN');
   let lastError;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     try {
-      return await startVictoriaMetricsOnce(binary, { username, password });
+      return await startVictoriaMetricsOnce(binary, { username, password, cpus });
     } catch (err) {
       lastError = err;
       if (!err.addressInUse) throw err;
@@ -417,7 +418,7 @@ async function startVictoriaMetrics({ username, password } = {}) {
   throw lastError;
 }
 
-async function startVictoriaMetricsOnce(binary, { username, password }) {
+async function startVictoriaMetricsOnce(binary, { username, password, cpus }) {
   const dir = makeTempDir('victoria-metrics-test-');
   const logPath = path.join(dir, 'victoria-metrics.log');
   let state;
@@ -434,7 +435,7 @@ async function startVictoriaMetricsOnce(binary, { username, password }) {
       args.push(`-httpAuth.username=${username || ''}`, `-httpAuth.password=${password || ''}`);
     }
     const url = `http://127.0.0.1:${port}`;
-    state = spawnServer(binary, args, logPath, dir);
+    state = spawnServer(binary, args, logPath, dir, { cpus });
     client = httpClient(url, username !== undefined || password !== undefined ? basicAuth(username || '', password || '') : undefined);
     await waitUntilReady(state, async () => (await client.call('GET', '/health')).status === 200, logPath, 'victoria-metrics');
 
