@@ -251,6 +251,34 @@ describe('test harness', function () {
     });
   });
 
+  describe('VictoriaMetrics helpers', function () {
+    this.timeout(30000);
+    let vm;
+    before(async function () {
+      vm = await startVictoriaMetrics({ cpus: '0' });
+    });
+    after(async function () {
+      if (vm) await vm.stop();
+    });
+
+    it('keeps the server on the CPUs it was given (for benchmarks)', function () {
+      const status = fs.readFileSync(`/proc/${vm.pid}/status`, 'utf8');
+      assert.match(status, /^Name:\s+victoria-metric/m, 'the pid is the server itself, not a taskset wrapper');
+      assert.match(status, /^Cpus_allowed_list:\s+0$/m);
+    });
+
+    it('counts rows inserted and found invalid, and exports distinct timestamps once they show', async function () {
+      const body = ['harness_check,src=a v=1i 1700000000000000000', 'not line protocol', 'harness_check,src=a v=2i 1700000000001000000', 'harness_check,src=b v=3i 1700000000001000000'].join('\n');
+      const res = await request(`${vm.url}/api/v2/write?org=o&bucket=b`, { method: 'POST', body });
+      await res.body.dump();
+      assert.strictEqual(res.statusCode, 204, 'VictoriaMetrics answers 204 even with a line it cannot parse');
+      assert.deepStrictEqual(await vm.influxIngestCounters(), { inserted: 3, invalid: 1 });
+      const { timestamps, samples } = await vm.exportDistinct('harness_check_v', { atLeast: 2 });
+      assert.deepStrictEqual([...timestamps].sort(), [1700000000000, 1700000000001]);
+      assert.strictEqual(samples, 3, 'two series share a timestamp: counted once in timestamps, twice in samples');
+    });
+  });
+
   describe('waitFor', function () {
     it('returns the first truthy value, and times out with the reason and the last error', async function () {
       let calls = 0;
