@@ -111,12 +111,13 @@ process.on('exit', () => {
 
 /**
  * Spawns a server with its stdout+stderr in `logPath`, and tracks its exit so stop() and the readiness
- * poll can notice a crash instead of waiting for a timeout.
+ * poll can notice a crash instead of waiting for a timeout. `cpus` (a taskset list such as "1" or "2-3")
+ * keeps it on those CPUs, for benchmarks; taskset execs the server, so the pid is the server's.
  */
-/** `cpus` (a taskset list such as "1" or "2-3") keeps the server on those CPUs; for benchmarks. */
 function spawnServer(binary, args, logPath, dir, { cpus } = {}) {
   const logFd = fs.openSync(logPath, 'a');
-  const child = cpus ? spawn('taskset', ['-c', cpus, binary, ...args], { stdio: ['ignore', logFd, logFd] }) : spawn(binary, args, { stdio: ['ignore', logFd, logFd] });
+  const [command, commandArgs] = cpus ? ['taskset', ['-c', cpus, binary, ...args]] : [binary, args];
+  const child = spawn(command, commandArgs, { stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
   return trackChild(child, { dir });
 }
