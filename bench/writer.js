@@ -12,8 +12,8 @@
 // on its own CPU, what is compared is the writer's own speed, as with a remote on another machine.
 //
 // On a small machine VictoriaMetrics stalls now and then (100-250 ms for one request), which swings a
-// sub-second run by 20% or more. So each round runs every method once, one after the other (the order
-// rotates from round to round), each round's times are compared with the same round's raw loop, and the
+// sub-second run by 20% or more. So each round runs every method once, one after the other (in a new random
+// order every round), each round's times are compared with the same round's raw loop, and the
 // table shows the median of those per-round ratios next to the best-of figures.
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -203,6 +203,28 @@ const RAW_INLINE_GZIP = 'raw undici loop, gzip per request';
 /** The raw loop again, as a method of its own: its ratio to the raw loop shows how far this machine's noise goes. */
 const RAW_AGAIN = 'raw undici loop again (noise check)';
 
+/** A random number generator from a seed (mulberry32), so that a run's method orders can be repeated. */
+function seededRandom(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A copy of `items` in random order (Fisher-Yates). */
+function shuffled(items, random) {
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 /** The CPUs in a taskset list such as "1", "0,2" or "2-3". */
 function parseCpuList(list) {
   const cpus = new Set();
@@ -235,13 +257,17 @@ async function runWriterBench({
   linesPerRecord = 100,
   rounds = Number(process.env.WRITER_BENCH_ROUNDS || 5),
   remoteCpus = null,
+  seed = Number(process.env.WRITER_BENCH_SEED || Date.now() % 1e9),
 } = {}) {
+  const random = seededRandom(seed);
   const { records, lines, bytes } = makeRecords(megabytes, linesPerRecord);
   const bodies = buildBatches(records.map((r, i) => ({ data: r.text, lines: r.lines, end: { segment: 0, offset: i } })), MAX_BATCH_BYTES).map((b) => ({
     bytes: b.toBuffer(),
     lines: b.lines,
   }));
-  const placement = remoteCpus ? `remote on CPU ${remoteCpus}, writer side on CPU ${pinAwayFrom(remoteCpus)}` : 'remote and writer side share every CPU';
+  const placement =
+    (remoteCpus ? `remote on CPU ${remoteCpus}, writer side on CPU ${pinAwayFrom(remoteCpus)}` : 'remote and writer side share every CPU') +
+    `; method order shuffled every round, seed ${seed} (WRITER_BENCH_SEED repeats it)`;
   const vm = await startVictoriaMetrics({ cpus: remoteCpus || undefined });
   const rows = [];
   try {
@@ -261,8 +287,9 @@ async function runWriterBench({
       /** name -> one result per round */
       const results = new Map(methods.map(([name]) => [name, []]));
       for (let round = 0; round < rounds; round++) {
-        // Rotate the order, so that no method always runs right after the same other one.
-        const order = methods.map((_, i) => methods[(i + round) % methods.length]);
+        // A new order every round: a rotation would keep the same neighbours, and a method that always runs
+        // right after the raw loop measured up to 10% apart from it even when it was the raw loop itself.
+        const order = shuffled(methods, random);
         for (const [name, run] of order) {
           await settle(vm);
           const result = await run();
