@@ -265,9 +265,7 @@ async function runWriterBench({
     bytes: b.toBuffer(),
     lines: b.lines,
   }));
-  const placement =
-    (remoteCpus ? `remote on CPU ${remoteCpus}, writer side on CPU ${pinAwayFrom(remoteCpus)}` : 'remote and writer side share every CPU') +
-    `; method order shuffled every round, seed ${seed} (WRITER_BENCH_SEED repeats it)`;
+  const placement = remoteCpus ? `remote on CPU ${remoteCpus}, writer side on CPU ${pinAwayFrom(remoteCpus)}` : 'remote and writer side share every CPU';
   const vm = await startVictoriaMetrics({ cpus: remoteCpus || undefined });
   const rows = [];
   try {
@@ -306,6 +304,7 @@ async function runWriterBench({
           method: name,
           gzip,
           placement,
+          seed,
           lines,
           megabytes: +(bytes / 1048576).toFixed(1),
           rounds,
@@ -351,7 +350,7 @@ function printRows(rows) {
   );
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const fmt = (row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  if (rows.length) console.log(`placement: ${rows[0].placement}`);
+  if (rows.length) console.log(`placement: ${rows[0].placement}; method order shuffled every round, seed ${rows[0].seed} (WRITER_BENCH_SEED repeats it)`);
   console.log(fmt(header));
   for (const row of table) console.log(fmt(row));
   console.log('lines/s and MB/s: best round; node CPU s: median; vs raw median: median over rounds of (raw time / time) in the same round');
