@@ -1,6 +1,6 @@
 'use strict';
-// readNext reads a batch's worth of the segment file in one go (not in 64 kB steps) and tells the writer the
-// UTF-8 size of each record, so that the writer does not measure the text again.
+// readNext reads a batch's worth of the segment file in one go (not in 64 kB steps) and hands out each record
+// as its stored UTF-8 bytes, with their size.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');

@@ -277,7 +277,7 @@ describe('writer batching', function () {
         const bytes = Buffer.byteLength(records[next].data);
         if (out.length > 0 && at + bytes > room) break;
         readBuffer.write(records[next].data, at);
-        out.push({ payload: readBuffer.subarray(at, at + bytes), lines: records[next].lines, end: records[next].end, bytes });
+        out.push({ payload: readBuffer.subarray(at, at + bytes), lines: records[next].lines, end: records[next].end });
         at += bytes;
         next++;
       }

@@ -35,7 +35,6 @@ export function quote(line: string, start: number, end: number): string {
   }
 }
 
-
 function isBooleanToken(line: string, start: number, end: number): boolean | null {
   switch (end - start) {
     case 1: {
