@@ -3,8 +3,11 @@
 import { readFileSync } from 'fs';
 import type { Precision } from './line-protocol';
 
-export type WriteAPI = 'v2' | 'v1';
-export const WRITE_APIS: readonly WriteAPI[] = ['v2', 'v1'];
+export type WriteAPI = 'v2' | 'v1' | 'v3';
+export const WRITE_APIS: readonly WriteAPI[] = ['v2', 'v1', 'v3'];
+
+/** `/api/v3/write_lp` names precisions in full; the short names are not documented there. */
+const V3_PRECISION: Record<Precision, string> = { ns: 'nanosecond', us: 'microsecond', ms: 'millisecond', s: 'second' };
 
 export interface RemoteSettings {
   remoteURL: string;
@@ -14,6 +17,8 @@ export interface RemoteSettings {
   allowInsecureTLS: boolean;
   /** Optional PEM file with the CA that signed the remote's certificate (private PKI). */
   caFile?: string;
+  /** v3 only: `no_sync=true`, the remote answers before its WAL is persisted (faster, may lose a write if it crashes). */
+  noSync: boolean;
 }
 
 /** Secrets: these live only in Node-RED credentials and must never reach a log, status, error or output. */
@@ -39,13 +44,14 @@ export function validateRemote(settings: RemoteSettings, credentials: RemoteCred
   const urlProblem = checkRemoteURL(settings.remoteURL);
   if (urlProblem) problems.push(urlProblem);
   if (!WRITE_APIS.includes(settings.writeAPI)) {
-    problems.push(`write API must be "v2" or "v1", got ${JSON.stringify(String(settings.writeAPI))}`);
+    problems.push(`write API must be "v2", "v1" or "v3", got ${JSON.stringify(String(settings.writeAPI))}`);
   } else if (settings.writeAPI === 'v2') {
     if (!settings.remoteOrgID || !settings.remoteOrgID.trim()) problems.push('org ID (or org name) is required for the v2 write API');
     if (!credentials.remoteAPIToken) problems.push('API token is required for the v2 write API');
-  } else if (Boolean(credentials.username) !== Boolean(credentials.password)) {
+  } else if (settings.writeAPI === 'v1' && Boolean(credentials.username) !== Boolean(credentials.password)) {
     problems.push('v1 write API needs both a username and a password, or neither');
   }
+  // v3: the token is optional (a server started without authentication takes none), the org is not used.
   return problems;
 }
 
@@ -92,7 +98,16 @@ export function buildWriteRequest(
 ): WriteRequest {
   const headers: Record<string, string> = {};
   let url: URL;
-  if (settings.writeAPI === 'v1') {
+  if (settings.writeAPI === 'v3') {
+    // accept_partial=true (InfluxDB 3's default, stated so that it holds): the good lines of a batch are stored
+    // and the 400 lists the refused ones by line number.
+    url = joinURL(settings.remoteURL, '/api/v3/write_lp');
+    url.searchParams.set('db', bucket);
+    url.searchParams.set('precision', V3_PRECISION[precision]);
+    url.searchParams.set('accept_partial', 'true');
+    url.searchParams.set('no_sync', settings.noSync ? 'true' : 'false');
+    if (credentials.remoteAPIToken) headers.authorization = `Bearer ${credentials.remoteAPIToken}`;
+  } else if (settings.writeAPI === 'v1') {
     url = joinURL(settings.remoteURL, '/write');
     const { db, rp } = parseDatabaseAndRetentionPolicy(bucket);
     url.searchParams.set('db', db);
@@ -151,6 +166,7 @@ export interface RemoteConfigValues {
   writeAPI?: unknown;
   allowInsecureTLS?: unknown;
   caFile?: unknown;
+  noSync?: unknown;
 }
 
 /** Turns the editor's values into typed settings. */
@@ -162,5 +178,6 @@ export function remoteSettingsFromConfig(config: RemoteConfigValues): RemoteSett
     writeAPI: (String(config.writeAPI || 'v2')) as WriteAPI,
     allowInsecureTLS: config.allowInsecureTLS === true || config.allowInsecureTLS === 'true',
     caFile: caFile || undefined,
+    noSync: config.noSync === true || config.noSync === 'true',
   };
 }

@@ -64,7 +64,7 @@ describe('influxdb-remote node', function () {
     ['v2 without an org', { remoteURL: 'http://127.0.0.1:9', remoteOrgID: '', writeAPI: 'v2' }, { remoteAPIToken: TOKEN }, /org ID/],
     ['v2 without a token', { remoteURL: 'http://127.0.0.1:9', remoteOrgID: 'o', writeAPI: 'v2' }, {}, /API token is required/],
     ['v1 with a user but no password', { remoteURL: 'http://127.0.0.1:9', writeAPI: 'v1' }, { username: 'u' }, /username and a password/],
-    ['an unknown write API', { remoteURL: 'http://127.0.0.1:9', writeAPI: 'v3' }, { password: PASSWORD }, /write API must be/],
+    ['an unknown write API', { remoteURL: 'http://127.0.0.1:9', writeAPI: 'v9' }, { password: PASSWORD }, /write API must be/],
   ]) {
     it(`logs a clear error for ${what}, turns its streams red and crashes nothing`, async () => {
       await helper.load([remoteNode, replicationNode], flow(remote), { remote: creds });

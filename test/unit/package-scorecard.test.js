@@ -370,6 +370,8 @@ describe('editor validation matches the runtime', function () {
       { writeAPI: 'v1', remoteOrgID: '', credentials: { username: 'u' } },
       { writeAPI: 'v1', remoteOrgID: '', credentials: { password: 'p' } },
       { writeAPI: 'v3', remoteOrgID: 'org', credentials: {} },
+      { writeAPI: 'v3', remoteOrgID: '', credentials: { remoteAPIToken: 't0ken' } },
+      { writeAPI: 'v4', remoteOrgID: 'org', credentials: {} },
     ];
     for (const c of cases) {
       const node = { remoteURL: 'http://127.0.0.1:8086', writeAPI: c.writeAPI, remoteOrgID: c.remoteOrgID, credentials: c.credentials };

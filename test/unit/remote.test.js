@@ -101,8 +101,8 @@ describe('remote connection settings (lib/remote)', function () {
     });
 
     it('rejects an unknown write API, quoting it', function () {
-      const problems = validateRemote(v2({ writeAPI: 'v3' }), { remoteAPIToken: 'tok' });
-      assert.deepStrictEqual(problems, ['write API must be "v2" or "v1", got "v3"']);
+      const problems = validateRemote(v2({ writeAPI: 'v4' }), { remoteAPIToken: 'tok' });
+      assert.deepStrictEqual(problems, ['write API must be "v2", "v1" or "v3", got "v4"']);
     });
 
     it('reports the URL problem together with the others', function () {
@@ -316,6 +316,7 @@ describe('remote connection settings (lib/remote)', function () {
         writeAPI: 'v2',
         allowInsecureTLS: false,
         caFile: undefined,
+        noSync: false,
       });
     });
 

@@ -73,6 +73,8 @@ export interface WriteResult {
   errorMessage: string;
   /** Bytes of the request body as sent (after gzip). */
   bytesSent: number;
+  /** The server's `X-Influxdb-Version` header, when it sent one (InfluxDB's /ping does). */
+  version?: string;
 }
 
 export interface WriteOptions {
@@ -139,6 +141,10 @@ export class RemoteClient {
    * retention policy and write permission without storing anything.
    */
   async validate(bucket: string, timeoutMs = 10_000): Promise<ValidateResult> {
+    if (this.settings.writeAPI === 'v3') {
+      const problem = await this.checkInfluxDB3(timeoutMs);
+      if (problem) return problem;
+    }
     if (this.settings.writeAPI === 'v1') {
       const ping = await this.send('GET', joinURL(this.settings.remoteURL, '/ping'), { 'user-agent': this.userAgent }, null, timeoutMs);
       if (ping.statusCode === 0) return { ok: false, statusCode: 0, message: describeUnreachable(this.settings.remoteURL, ping.errorMessage) };
@@ -160,17 +166,40 @@ export class RemoteClient {
     await this.pool.close().catch(() => this.pool.destroy());
   }
 
+  /**
+   * An InfluxDB 3 server answers /ping with its version headers when it is up (with the token, when
+   * authentication is on). Null when it looks like a 3.x server that takes our token, else why not.
+   */
+  private async checkInfluxDB3(timeoutMs: number): Promise<ValidateResult | null> {
+    const headers: Record<string, string> = { 'user-agent': this.userAgent };
+    if (this.credentials.remoteAPIToken) headers.authorization = `Bearer ${this.credentials.remoteAPIToken}`;
+    const ping = await this.send('GET', joinURL(this.settings.remoteURL, '/ping'), headers, null, timeoutMs);
+    const s = ping.statusCode;
+    const fail = (message: string): ValidateResult => ({ ok: false, statusCode: s, message });
+    if (s === 0) return fail(describeUnreachable(this.settings.remoteURL, ping.errorMessage));
+    if (s === 401 || s === 403) {
+      return fail(`authentication failed (HTTP ${s} on /ping): check the token${this.credentials.remoteAPIToken ? '' : ' (none is set)'}`);
+    }
+    if (s === 404) return fail('the remote has no /ping (HTTP 404): is this an InfluxDB 3 server, or is a proxy path missing from the URL?');
+    if (s < 200 || s >= 300) return fail(`the remote answered /ping with HTTP ${s}: ${ping.errorMessage}`.trim());
+    const major = /^v?(\d+)\./.exec(ping.version ?? '')?.[1];
+    if (major && major !== '3') {
+      return fail(`the remote is InfluxDB ${ping.version}, not 3.x: choose the v${major === '1' ? '1' : '2'} write API for it`);
+    }
+    return null;
+  }
+
   private describeProbe(bucket: string, result: WriteResult): string {
     // An empty error body is described as "HTTP <code>" elsewhere; the sentence below already names the code.
     const detail = result.errorMessage && result.errorMessage !== `HTTP ${result.statusCode}` ? `: ${result.errorMessage}` : '';
-    const what = this.settings.writeAPI === 'v1' ? 'database' : 'bucket';
+    const what = this.settings.writeAPI === 'v2' ? 'bucket' : 'database';
     const s = result.statusCode;
     if (s >= 200 && s < 300) return `OK: the remote accepts writes to ${what} ${JSON.stringify(bucket)}`;
     if (s === 0) return describeUnreachable(this.settings.remoteURL, result.errorMessage);
     if (s === 401) return `authentication failed (HTTP 401): check the ${this.settings.writeAPI === 'v1' ? 'user name and password' : 'API token'}${detail}`;
     if (s === 403) return `permission denied (HTTP 403): the credentials may not write to ${what} ${JSON.stringify(bucket)}${detail}`;
     if (s === 404) {
-      return this.settings.writeAPI === 'v1'
+      return this.settings.writeAPI !== 'v2'
         ? `database missing (HTTP 404): ${JSON.stringify(bucket)} does not exist on the remote${detail}`
         : `bucket or org missing (HTTP 404): check bucket ${JSON.stringify(bucket)} and org ${JSON.stringify(this.settings.remoteOrgID)}${detail}`;
     }
@@ -219,6 +248,7 @@ export class RemoteClient {
         retryAfterMs: parseRetryAfterHeader(retryAfterHeader),
         errorMessage: ok ? '' : this.clean(errorTextOf(raw, status)),
         bytesSent,
+        version: headerValue(response.headers['x-influxdb-version']),
       };
     } catch (err) {
       let message: string;
