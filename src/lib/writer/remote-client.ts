@@ -1,17 +1,18 @@
-// HTTP to one remote: a keep-alive undici pool with the remote's TLS settings, gzip, timeouts, and answers
-// turned into plain results (this class never throws for an HTTP or network outcome).
+// HTTP to one remote: requests through the dispatcher of connection.ts (a keep-alive pool with the remote's
+// TLS settings), gzip, timeouts, and answers turned into plain results (this class never throws for an HTTP
+// or network outcome).
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { promisify } from 'util';
 import { gunzipSync, gzip as gzipCallback } from 'zlib';
-import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { parseRetryAfter } from './backoff';
+import { createDispatcher, type DispatcherFactory } from './connection';
 import {
   buildWriteRequest,
   joinURL,
   redact,
   secretsOf,
-  tlsOptions,
   type RemoteCredentials,
   type RemoteSettings,
 } from '../remote';
@@ -95,6 +96,8 @@ export interface RemoteClientOptions {
   userAgent?: string;
   /** Sockets in the pool; a stream uses at most 4 requests at a time. */
   connections?: number;
+  /** Where the HTTP connections come from (see connection.ts); tests pass a mock transport here. */
+  createDispatcher?: DispatcherFactory;
 }
 
 export class RemoteClient {
@@ -102,7 +105,7 @@ export class RemoteClient {
   private readonly credentials: RemoteCredentials;
   private readonly secrets: string[];
   private readonly userAgent: string;
-  private readonly pool: Pool;
+  private readonly pool: Dispatcher;
   private closed = false;
 
   constructor(settings: RemoteSettings, credentials: RemoteCredentials, options: RemoteClientOptions = {}) {
@@ -110,13 +113,7 @@ export class RemoteClient {
     this.credentials = { ...credentials };
     this.secrets = secretsOf(credentials);
     this.userAgent = options.userAgent || USER_AGENT;
-    const tls = tlsOptions(settings);
-    const origin = new URL(settings.remoteURL.trim()).origin;
-    this.pool = new Pool(origin, {
-      connections: options.connections ?? 4,
-      keepAliveTimeout: 30_000,
-      connect: { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}) },
-    });
+    this.pool = (options.createDispatcher ?? createDispatcher)(settings, { connections: options.connections });
   }
 
   /** POSTs line protocol to the bucket (a name, an ID, or `db/rp` for v1). Resolves with the outcome. */
