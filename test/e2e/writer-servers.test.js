@@ -6,6 +6,7 @@ const { StreamWriter, RemoteClient } = require('../../nodes/lib/writer');
 const { startInfluxDB, startVictoriaMetrics, waitFor } = require('../harness/servers');
 // In-memory WriterQueue (positions are record numbers); the DurableQueue is tested in test/unit/queue*.
 const { MemoryQueue } = require('../harness/memory-queue');
+const { cleanupsAfterEach } = require('../harness/cleanups');
 
 // Ten minutes ago: inside InfluxDB's 1 h retention policy of the tests for the whole run.
 const BASE_NS = BigInt(Date.now() - 600_000) * 1_000_000n;
@@ -25,10 +26,7 @@ const FAST = { initialBackoffMs: 20, maxBackoffMs: 200, requestTimeoutMs: 10_000
 
 describe('writer against real servers', function () {
   this.timeout(30_000);
-  const cleanups = [];
-  afterEach(async function () {
-    while (cleanups.length) await cleanups.pop()();
-  });
+  const cleanups = cleanupsAfterEach();
   function track(closeable, how = 'close') {
     cleanups.push(() => closeable[how](1000));
     return closeable;

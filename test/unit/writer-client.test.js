@@ -9,7 +9,8 @@ const { execFileSync } = require('child_process');
 const zlib = require('zlib');
 const { MockAgent } = require('undici');
 const { RemoteClient, USER_AGENT, encodeBody, GZIP_CHUNK_BYTES, createDispatcher } = require('../../nodes/lib/writer');
-const { startCannedServer } = require('../harness/canned-server');
+const { cannedServers } = require('../harness/canned-server');
+const { cleanupsAfterEach } = require('../harness/cleanups');
 
 const TOKEN = 'secret-token-4711';
 const PASSWORD = 'pa55word-0815';
@@ -22,15 +23,8 @@ function v1(url, extra = {}) {
 }
 
 describe('writer RemoteClient', function () {
-  const cleanups = [];
-  afterEach(async function () {
-    while (cleanups.length) await cleanups.pop()();
-  });
-  async function canned(responder) {
-    const server = await startCannedServer(responder);
-    cleanups.push(() => server.stop());
-    return server;
-  }
+  const cleanups = cleanupsAfterEach();
+  const canned = cannedServers(cleanups);
   function track(client) {
     cleanups.push(() => client.close());
     return client;

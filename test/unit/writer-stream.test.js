@@ -8,7 +8,8 @@ const os = require('os');
 const path = require('path');
 const { StreamWriter, RemoteClient } = require('../../nodes/lib/writer');
 const { DurableQueue } = require('../../nodes/lib/queue');
-const { startCannedServer } = require('../harness/canned-server');
+const { cannedServers } = require('../harness/canned-server');
+const { cleanupsAfterEach } = require('../harness/cleanups');
 const { waitFor } = require('../harness/servers');
 const { MemoryQueue } = require('../harness/memory-queue');
 
@@ -31,15 +32,8 @@ function partialWriteServer(state) {
 }
 
 describe('writer StreamWriter', function () {
-  const cleanups = [];
-  afterEach(async function () {
-    while (cleanups.length) await cleanups.pop()();
-  });
-  async function canned(responder) {
-    const server = await startCannedServer(responder);
-    cleanups.push(() => server.stop());
-    return server;
-  }
+  const cleanups = cleanupsAfterEach();
+  const canned = cannedServers(cleanups);
   function client(url) {
     const c = new RemoteClient({ remoteURL: url, remoteOrgID: 'org', writeAPI: 'v2', allowInsecureTLS: false }, { remoteAPIToken: TOKEN });
     cleanups.push(() => c.close());
