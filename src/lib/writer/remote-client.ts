@@ -23,16 +23,14 @@ export type Precision = Parameters<typeof buildWriteRequest>[3];
 const gzipAsync = promisify(gzipCallback);
 
 /**
- * Level 2. Measured on bench/writer.js's line protocol (40 different 500 kB bodies, async gzip, 2-core machine,
- * medians of 5 passes): level 1 1.44-1.61 ms a body, 13.5% of the input; level 2 1.68-1.81 ms, 12.8%; level 3
- * 2.5 ms, 11.3%; level 6 about 3.5 ms, 10.1%; memLevel 9 or a smaller window gained nothing. Level 1 would
- * save about 0.2 ms of CPU a batch (roughly 2% of a 64 MB drain to VictoriaMetrics on this machine) for 5%
- * more bytes on the wire, which is what gzip is for on a gateway's uplink: not worth it.
+ * Level 2: on line protocol it costs little more CPU than level 1 for smaller bodies, which is what gzip is
+ * for on a gateway's uplink, while higher levels cost much more CPU for little gain (bench/writer.js measures
+ * it; the figures are in the commit that chose it).
  */
 export const GZIP_LEVEL = 2;
 /**
- * zlib's output piece size: the default 16 kB makes a 500 kB batch (about 60 kB gzipped) several trips through
- * libuv's thread pool and back; one piece is measurably cheaper (about 0.3 ms of CPU a batch here).
+ * zlib's output piece size: with the default one a batch's gzipped body takes several trips through libuv's
+ * thread pool and back; a piece that holds it all is cheaper.
  */
 export const GZIP_CHUNK_BYTES = 128 * 1024;
 /** Longest remote error text we keep: enough for InfluxDB's messages, not a whole HTML error page. */
