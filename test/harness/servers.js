@@ -124,12 +124,13 @@ function trackChild(child, { dir, onError } = {}) {
   return state;
 }
 
-async function stopProcess(state) {
-  if (state.exited) return;
-  state.child.kill('SIGTERM');
+/** Sends `signal` to a spawned child and waits for it to exit, killing it if it takes longer than `graceMs`. */
+async function stopProcess(state, { signal = 'SIGTERM', graceMs = STOP_GRACE_MS } = {}) {
+  if (!state || state.exited) return;
+  state.child.kill(signal);
   const timer = setTimeout(() => {
     if (!state.exited) state.child.kill('SIGKILL');
-  }, STOP_GRACE_MS);
+  }, graceMs);
   await state.exitPromise;
   clearTimeout(timer);
 }
@@ -493,6 +494,7 @@ async function setUpVictoriaMetrics(server, binary, { username, password, cpus }
 
 module.exports = {
   trackChild,
+  stopProcess,
   startInfluxDB,
   startVictoriaMetrics,
   waitFor,
