@@ -2,9 +2,18 @@
 // The same limits are enforced by the editor; this is the runtime's own check for flows written by hand.
 import * as path from 'path';
 import { isPrecision, type Precision } from './line-protocol';
-import { DEFAULT_MAX_AGE_SECONDS, DEFAULT_MAX_QUEUE_SIZE_BYTES, MIN_MAX_QUEUE_SIZE_BYTES, type OverflowPolicy } from './queue';
+import {
+  DEFAULT_MAX_AGE_SECONDS,
+  DEFAULT_MAX_QUEUE_SIZE_BYTES,
+  isOverflowPolicy,
+  MIN_MAX_QUEUE_SIZE_BYTES,
+  OVERFLOW_DROP_OLDEST,
+  OVERFLOW_REJECT,
+  type OverflowPolicy,
+} from './queue';
+import { DEFAULT_MAX_BATCH_BYTES } from './writer';
 
-export const DEFAULT_MAX_BATCH_BYTES = 500_000;
+export { DEFAULT_MAX_BATCH_BYTES };
 /** Smallest batch worth a request; smaller values would only multiply requests. */
 export const MIN_MAX_BATCH_BYTES = 1_000;
 
@@ -69,9 +78,9 @@ export function parseReplicationSettings(props: ReplicationProperties): ParsedRe
   const precision = text(props.precision) || 'ns';
   if (!isPrecision(precision)) problems.push(`precision must be one of ns, us, ms, s; got ${JSON.stringify(precision)}`);
 
-  const onQueueFull = text(props.onQueueFull) || 'reject';
-  if (onQueueFull !== 'reject' && onQueueFull !== 'drop-oldest') {
-    problems.push(`onQueueFull must be "reject" or "drop-oldest", got ${JSON.stringify(onQueueFull)}`);
+  const onQueueFull = text(props.onQueueFull) || OVERFLOW_REJECT;
+  if (!isOverflowPolicy(onQueueFull)) {
+    problems.push(`onQueueFull must be "${OVERFLOW_REJECT}" or "${OVERFLOW_DROP_OLDEST}", got ${JSON.stringify(onQueueFull)}`);
   }
 
   const settings: ReplicationSettings = {
@@ -84,7 +93,7 @@ export function parseReplicationSettings(props: ReplicationProperties): ParsedRe
     dropNonRetryableData: bool(props.dropNonRetryableData, false),
     precision: isPrecision(precision) ? precision : 'ns',
     maxBatchBytes: integer('maxBatchBytes', props.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, MIN_MAX_BATCH_BYTES),
-    onQueueFull: onQueueFull === 'drop-oldest' ? 'drop-oldest' : 'reject',
+    onQueueFull: isOverflowPolicy(onQueueFull) ? onQueueFull : OVERFLOW_REJECT,
     gzip: bool(props.gzip, true),
   };
   return { settings, problems };

@@ -1,7 +1,7 @@
 // One replication stream: a durable queue on this machine and a writer that drains it to a remote bucket,
 // plus the figures that `influx replication list` shows. Plain TypeScript: the Node-RED node wires it up.
 import { EventEmitter } from 'events';
-import { DurableQueue, type DroppedRecords, type OverflowPolicy, type QueueDropReason } from './queue';
+import { DurableQueue, type DroppedRecords, type QueueDropReason } from './queue';
 import type { ReplicationSettings } from './stream-config';
 import { type NonRetryableDrop, type RemoteClient, StreamWriter, type WriterOptions, type WriterState } from './writer';
 
@@ -152,18 +152,6 @@ export class ReplicationStream extends EventEmitter {
     this.fullAtUnsentBytes = null;
     this.emit('change');
     return dropped;
-  }
-
-  /** A changed remote or bucket: the queue stays and is sent to the new target. */
-  retarget(config: StreamConfig, client: RemoteClient): void {
-    this.config = config;
-    this.client = client;
-    this.writer.retarget(client, bucketOf(config));
-    this.emit('change');
-  }
-
-  writerState(): WriterState {
-    return this.writer.getState();
   }
 
   row(now = Date.now()): ReplicationRow {

@@ -10,6 +10,7 @@ const path = require('path');
 const { StreamWriter, RemoteClient } = require('../../nodes/lib/writer');
 const { DurableQueue } = require('../../nodes/lib/queue');
 const { startVictoriaMetrics, waitFor } = require('../harness/servers');
+const { cleanupsAfterEach } = require('../harness/cleanups');
 const { startFaultProxy } = require('../harness/fault-proxy');
 const { startCannedServer } = require('../harness/canned-server');
 
@@ -22,7 +23,7 @@ describe('writer under network faults', function () {
   this.timeout(30_000);
   let vm;
   let proxy;
-  const cleanups = [];
+  const cleanups = cleanupsAfterEach();
   before(async function () {
     vm = await startVictoriaMetrics();
     proxy = await startFaultProxy(vm.port);
@@ -32,7 +33,6 @@ describe('writer under network faults', function () {
     if (vm) await vm.stop();
   });
   afterEach(async function () {
-    while (cleanups.length) await cleanups.pop()();
     await proxy.setMode('pass');
   });
 

@@ -2,44 +2,11 @@
 // The writer against real servers: v2 to VictoriaMetrics and v1 (`db/rp`) to InfluxDB 1.6.7, gzip on and off,
 // exact counts; 401, 404, partial writes with and without dropNonRetryableData; 413 from a small max-body-size.
 const assert = require('assert');
-const { EventEmitter } = require('events');
 const { StreamWriter, RemoteClient } = require('../../nodes/lib/writer');
 const { startInfluxDB, startVictoriaMetrics, waitFor } = require('../harness/servers');
-
-/** In-memory WriterQueue (positions are record numbers); the DurableQueue test lives in writer-queue. */
-class MemoryQueue extends EventEmitter {
-  constructor() {
-    super();
-    this.records = [];
-    this.cursor = 0;
-    this.acked = 0;
-  }
-  append(lines) {
-    this.records.push({ data: lines.join('\n'), lines: lines.length, enqueuedAt: Date.now(), end: { segment: 1, offset: this.records.length + 1 } });
-    this.emit('appended');
-  }
-  async readNext(maxBytes) {
-    const out = [];
-    let total = 0;
-    while (this.cursor < this.records.length) {
-      const r = this.records[this.cursor];
-      if (out.length > 0 && total + Buffer.byteLength(r.data) > maxBytes) break;
-      out.push(r);
-      total += Buffer.byteLength(r.data);
-      this.cursor++;
-    }
-    return out;
-  }
-  async ack(pos) {
-    this.acked = Math.max(this.acked, pos.offset);
-  }
-  rewind() {
-    this.cursor = this.acked;
-  }
-  get allAcked() {
-    return this.acked === this.records.length;
-  }
-}
+// In-memory WriterQueue (positions are record numbers); the DurableQueue is tested in test/unit/queue*.
+const { MemoryQueue } = require('../harness/memory-queue');
+const { cleanupsAfterEach } = require('../harness/cleanups');
 
 // Ten minutes ago: inside InfluxDB's 1 h retention policy of the tests for the whole run.
 const BASE_NS = BigInt(Date.now() - 600_000) * 1_000_000n;
@@ -59,10 +26,7 @@ const FAST = { initialBackoffMs: 20, maxBackoffMs: 200, requestTimeoutMs: 10_000
 
 describe('writer against real servers', function () {
   this.timeout(30_000);
-  const cleanups = [];
-  afterEach(async function () {
-    while (cleanups.length) await cleanups.pop()();
-  });
+  const cleanups = cleanupsAfterEach();
   function track(closeable, how = 'close') {
     cleanups.push(() => closeable[how](1000));
     return closeable;

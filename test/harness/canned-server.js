@@ -4,6 +4,7 @@
 
 const http = require('http');
 const zlib = require('zlib');
+const { listenOnLoopback, closeNow } = require('./local-http');
 
 /**
  * Starts a server on a free loopback port. `responder(request, index)` returns (or resolves to)
@@ -65,14 +66,7 @@ async function startCannedServer(responder = () => ({ status: 204 })) {
   });
   server.on('clientError', (err, socket) => socket.destroy());
 
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.removeListener('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address();
+  const port = await listenOnLoopback(server);
 
   let stopped = false;
   async function stop() {
@@ -80,10 +74,7 @@ async function startCannedServer(responder = () => ({ status: 204 })) {
     stopped = true;
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
-    const closed = new Promise((resolve) => server.close(() => resolve()));
-    // Keep-alive sockets would hold close() open until they time out.
-    server.closeAllConnections();
-    await closed;
+    await closeNow(server);
   }
 
   return { url: `http://127.0.0.1:${port}`, port, requests, stop };
@@ -112,4 +103,13 @@ function hasHeader(headers, name) {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
 
-module.exports = { startCannedServer };
+/** startCannedServer for one describe(): each server is stopped by pushing its stop onto `cleanups`. */
+function cannedServers(cleanups) {
+  return async (responder) => {
+    const server = await startCannedServer(responder);
+    cleanups.push(() => server.stop());
+    return server;
+  };
+}
+
+module.exports = { startCannedServer, cannedServers };

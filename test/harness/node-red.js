@@ -13,7 +13,7 @@ const path = require('path');
 const crypto = require('crypto');
 const { spawn } = require('child_process');
 const { Agent, request } = require('undici');
-const { freePort, sleep, trackChild } = require('./servers');
+const { freePort, sleep, trackChild, stopProcess: stopChild } = require('./servers');
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const PACKAGE_NAME = require(path.join(PROJECT_ROOT, 'package.json')).name;
@@ -309,14 +309,9 @@ function childEnv(extra) {
   return env;
 }
 
-async function stopProcess(state, signal) {
-  if (!state || state.exited) return;
-  state.child.kill(signal);
-  const timer = setTimeout(() => {
-    if (!state.exited) state.child.kill('SIGKILL');
-  }, STOP_GRACE_MS);
-  await state.exitPromise;
-  clearTimeout(timer);
+/** Stops a Node-RED child: it gets longer than a server to shut down its flows. */
+function stopProcess(state, signal) {
+  return stopChild(state, { signal, graceMs: STOP_GRACE_MS });
 }
 
 function isPlainObject(value) {

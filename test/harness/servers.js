@@ -12,37 +12,13 @@ const path = require('path');
 const net = require('net');
 const { spawn } = require('child_process');
 const { Agent, request } = require('undici');
+const { waitFor, sleep } = require('./wait');
 
 const START_TIMEOUT_MS = 20000;
 const STOP_GRACE_MS = 5000;
 // Two servers racing for the same "free" port is possible (we close the probe before the server binds);
 // a start that dies with "address in use" is retried with new ports.
 const START_ATTEMPTS = 3;
-
-/** Polls `predicate` until it returns a truthy value (which is returned) or the time is up (rejects). */
-async function waitFor(predicate, { timeoutMs = 10000, intervalMs = 50, message } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  let lastError;
-  for (;;) {
-    try {
-      const value = await predicate();
-      if (value) return value;
-      lastError = undefined;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) {
-      const why = message || 'condition not met';
-      const detail = lastError ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`waitFor: ${why} within ${timeoutMs} ms${detail}`);
-    }
-    await sleep(intervalMs);
-  }
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
 function freePort() {
@@ -148,12 +124,13 @@ function trackChild(child, { dir, onError } = {}) {
   return state;
 }
 
-async function stopProcess(state) {
-  if (state.exited) return;
-  state.child.kill('SIGTERM');
+/** Sends `signal` to a spawned child and waits for it to exit, killing it if it takes longer than `graceMs`. */
+async function stopProcess(state, { signal = 'SIGTERM', graceMs = STOP_GRACE_MS } = {}) {
+  if (!state || state.exited) return;
+  state.child.kill(signal);
   const timer = setTimeout(() => {
     if (!state.exited) state.child.kill('SIGKILL');
-  }, STOP_GRACE_MS);
+  }, graceMs);
   await state.exitPromise;
   clearTimeout(timer);
 }
@@ -235,16 +212,39 @@ function removeDir(dir) {
 }
 
 /**
- * Starts InfluxDB 1.6.7 with everything in a temp folder. With `auth`, HTTP auth is on and an admin user
- * is created at start (the first admin needs no credentials).
+ * The shape of every server start here: a temp folder with the server's log in it; `setUp(server)` spawns
+ * the process (recording it as server.state, and its HTTP client as server.client), waits until it is ready
+ * and returns the server's own helpers. The result adds dir, pid, logPath, log() and stop(). A failed start
+ * stops what it started and removes the folder; one that lost a port race (err.addressInUse) is tried again
+ * with new ports.
  */
-async function startInfluxDB({ auth = false, maxBodySize } = {}) {
-  const binary = requireBinary('influxd', 'influxdb', 'INFLUXD_BIN');
+async function launchServer(prefix, logName, setUp) {
   let lastError;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    const dir = makeTempDir(prefix);
+    const server = { dir, logPath: path.join(dir, logName), state: null, client: null };
+    const release = async () => {
+      if (server.client) await server.client.close();
+      if (server.state) await stopProcess(server.state);
+      removeDir(dir);
+    };
     try {
-      return await startInfluxDBOnce(binary, { auth, maxBodySize });
+      const helpers = await setUp(server);
+      let stopped = false;
+      return {
+        ...helpers,
+        dir,
+        pid: server.state.child.pid,
+        logPath: server.logPath,
+        log: () => readLog(server.logPath),
+        async stop() {
+          if (stopped) return;
+          stopped = true;
+          await release();
+        },
+      };
     } catch (err) {
+      await release();
       lastError = err;
       if (!err.addressInUse) throw err;
     }
@@ -252,152 +252,137 @@ async function startInfluxDB({ auth = false, maxBodySize } = {}) {
   throw lastError;
 }
 
-async function startInfluxDBOnce(binary, { auth, maxBodySize }) {
-  const dir = makeTempDir('influxdb-test-');
-  const logPath = path.join(dir, 'influxd.log');
-  let state;
-  let client;
+/**
+ * Starts InfluxDB 1.6.7 with everything in a temp folder. With `auth`, HTTP auth is on and an admin user
+ * is created at start (the first admin needs no credentials).
+ */
+async function startInfluxDB({ auth = false, maxBodySize } = {}) {
+  const binary = requireBinary('influxd', 'influxdb', 'INFLUXD_BIN');
+  return launchServer('influxdb-test-', 'influxd.log', (server) => setUpInfluxDB(server, binary, { auth, maxBodySize }));
+}
+
+async function setUpInfluxDB(server, binary, { auth, maxBodySize }) {
+  const { dir, logPath } = server;
+  const httpPort = await freePort();
+  const rpcPort = await freePort();
+  const configPath = path.join(dir, 'influxdb.conf');
+  // Debian's build reads `reporting-enabled` (not `reporting-disabled`); without -config the server would
+  // use the system-wide config and data folder.
+  const config = [
+    'reporting-enabled = false',
+    `bind-address = "127.0.0.1:${rpcPort}"`,
+    '[meta]',
+    `  dir = "${path.join(dir, 'meta')}"`,
+    '[data]',
+    `  dir = "${path.join(dir, 'data')}"`,
+    `  wal-dir = "${path.join(dir, 'wal')}"`,
+    '  query-log-enabled = false',
+    '[monitor]',
+    '  store-enabled = false',
+    '[http]',
+    `  bind-address = "127.0.0.1:${httpPort}"`,
+    `  auth-enabled = ${auth ? 'true' : 'false'}`,
+    '  log-enabled = true',
+    ...(maxBodySize !== undefined ? [`  max-body-size = ${Number(maxBodySize)}`] : []),
+    '',
+  ].join('\n');
+  fs.writeFileSync(configPath, config);
+
+  const url = `http://127.0.0.1:${httpPort}`;
+  const state = (server.state = spawnServer(binary, ['run', '-config', configPath], logPath, dir));
+  const anonymous = httpClient(url);
   try {
-    const httpPort = await freePort();
-    const rpcPort = await freePort();
-    const configPath = path.join(dir, 'influxdb.conf');
-    // Debian's build reads `reporting-enabled` (not `reporting-disabled`); without -config the server would
-    // use the system-wide config and data folder.
-    const config = [
-      'reporting-enabled = false',
-      `bind-address = "127.0.0.1:${rpcPort}"`,
-      '[meta]',
-      `  dir = "${path.join(dir, 'meta')}"`,
-      '[data]',
-      `  dir = "${path.join(dir, 'data')}"`,
-      `  wal-dir = "${path.join(dir, 'wal')}"`,
-      '  query-log-enabled = false',
-      '[monitor]',
-      '  store-enabled = false',
-      '[http]',
-      `  bind-address = "127.0.0.1:${httpPort}"`,
-      `  auth-enabled = ${auth ? 'true' : 'false'}`,
-      '  log-enabled = true',
-      ...(maxBodySize !== undefined ? [`  max-body-size = ${Number(maxBodySize)}`] : []),
-      '',
-    ].join('\n');
-    fs.writeFileSync(configPath, config);
+    await waitUntilReady(state, async () => (await anonymous.call('GET', '/ping')).status === 204, logPath, 'influxd');
+  } finally {
+    await anonymous.close();
+  }
 
-    const url = `http://127.0.0.1:${httpPort}`;
-    state = spawnServer(binary, ['run', '-config', configPath], logPath, dir);
-    const anonymous = httpClient(url);
+  const adminUser = auth ? 'admin' : undefined;
+  const adminPassword = auth ? `admin-${Math.random().toString(36).slice(2)}` : undefined;
+  if (auth) {
+    const bootstrap = httpClient(url);
     try {
-      await waitUntilReady(state, async () => (await anonymous.call('GET', '/ping')).status === 204, logPath, 'influxd');
-    } finally {
-      await anonymous.close();
-    }
-
-    const adminUser = auth ? 'admin' : undefined;
-    const adminPassword = auth ? `admin-${Math.random().toString(36).slice(2)}` : undefined;
-    if (auth) {
-      const bootstrap = httpClient(url);
-      try {
-        const q = `CREATE USER ${quoteIdent(adminUser)} WITH PASSWORD ${quoteString(adminPassword)} WITH ALL PRIVILEGES`;
-        const res = await bootstrap.call('POST', '/query', {
-          body: new URLSearchParams({ q }).toString(),
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        });
-        if (res.status !== 200) throw new Error(`creating the admin user failed: ${res.status} ${res.text}`);
-      } finally {
-        await bootstrap.close();
-      }
-    }
-    client = httpClient(url, auth ? basicAuth(adminUser, adminPassword) : undefined);
-
-    async function query(q, { db } = {}) {
-      const params = { q };
-      if (db) params.db = db;
-      const res = await client.call('POST', '/query', {
-        body: new URLSearchParams(params).toString(),
+      const q = `CREATE USER ${quoteIdent(adminUser)} WITH PASSWORD ${quoteString(adminPassword)} WITH ALL PRIVILEGES`;
+      const res = await bootstrap.call('POST', '/query', {
+        body: new URLSearchParams({ q }).toString(),
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       });
-      let parsed;
-      try {
-        parsed = JSON.parse(res.text);
-      } catch {
-        throw new Error(`InfluxDB query ${JSON.stringify(q)} answered ${res.status} with non-JSON: ${res.text}`);
-      }
-      if (res.status !== 200) throw new Error(`InfluxDB query ${JSON.stringify(q)} answered ${res.status}: ${res.text}`);
-      // Statement errors come back with 200 and an `error` per result.
-      for (const result of parsed.results || []) {
-        if (result.error) throw new Error(`InfluxDB query ${JSON.stringify(q)} failed: ${result.error}`);
-      }
-      return parsed;
+      if (res.status !== 200) throw new Error(`creating the admin user failed: ${res.status} ${res.text}`);
+    } finally {
+      await bootstrap.close();
     }
+  }
+  const client = (server.client = httpClient(url, auth ? basicAuth(adminUser, adminPassword) : undefined));
 
-    async function createDatabase(db, { rp, duration = '1h' } = {}) {
-      await query(`CREATE DATABASE ${quoteIdent(db)}`);
-      if (rp) {
-        await query(`CREATE RETENTION POLICY ${quoteIdent(rp)} ON ${quoteIdent(db)} DURATION ${duration} REPLICATION 1`);
-      }
+  async function query(q, { db } = {}) {
+    const params = { q };
+    if (db) params.db = db;
+    const res = await client.call('POST', '/query', {
+      body: new URLSearchParams(params).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    let parsed;
+    try {
+      parsed = JSON.parse(res.text);
+    } catch {
+      throw new Error(`InfluxDB query ${JSON.stringify(q)} answered ${res.status} with non-JSON: ${res.text}`);
     }
-
-    async function createUser(name, password, { grantWriteOn, admin } = {}) {
-      const privileges = admin ? ' WITH ALL PRIVILEGES' : '';
-      await query(`CREATE USER ${quoteIdent(name)} WITH PASSWORD ${quoteString(password)}${privileges}`);
-      for (const db of [].concat(grantWriteOn || [])) {
-        await query(`GRANT WRITE ON ${quoteIdent(db)} TO ${quoteIdent(name)}`);
-      }
+    if (res.status !== 200) throw new Error(`InfluxDB query ${JSON.stringify(q)} answered ${res.status}: ${res.text}`);
+    // Statement errors come back with 200 and an `error` per result.
+    for (const result of parsed.results || []) {
+      if (result.error) throw new Error(`InfluxDB query ${JSON.stringify(q)} failed: ${result.error}`);
     }
+    return parsed;
+  }
 
-    /**
-     * Number of distinct points (same series + timestamp overwrite each other in InfluxDB). Without `field`,
-     * the largest per-field count (a point has at least one field); with `field`, that field's count.
-     */
-    async function countPoints(db, rp, measurement, { field } = {}) {
-      const from = rp
-        ? `${quoteIdent(db)}.${quoteIdent(rp)}.${quoteIdent(measurement)}`
-        : `${quoteIdent(db)}..${quoteIdent(measurement)}`;
-      const what = field ? `count(${quoteIdent(field)})` : 'count(*)';
-      const parsed = await query(`SELECT ${what} FROM ${from}`, { db });
-      const series = (parsed.results && parsed.results[0] && parsed.results[0].series) || [];
-      let max = 0;
-      for (const s of series) {
-        for (const row of s.values || []) {
-          // column 0 is time; the rest are counts per field
-          for (let i = 1; i < row.length; i++) {
-            if (typeof row[i] === 'number' && row[i] > max) max = row[i];
-          }
+  async function createDatabase(db, { rp, duration = '1h' } = {}) {
+    await query(`CREATE DATABASE ${quoteIdent(db)}`);
+    if (rp) {
+      await query(`CREATE RETENTION POLICY ${quoteIdent(rp)} ON ${quoteIdent(db)} DURATION ${duration} REPLICATION 1`);
+    }
+  }
+
+  async function createUser(name, password, { grantWriteOn, admin } = {}) {
+    const privileges = admin ? ' WITH ALL PRIVILEGES' : '';
+    await query(`CREATE USER ${quoteIdent(name)} WITH PASSWORD ${quoteString(password)}${privileges}`);
+    for (const db of [].concat(grantWriteOn || [])) {
+      await query(`GRANT WRITE ON ${quoteIdent(db)} TO ${quoteIdent(name)}`);
+    }
+  }
+
+  /**
+   * Number of distinct points (same series + timestamp overwrite each other in InfluxDB). Without `field`,
+   * the largest per-field count (a point has at least one field); with `field`, that field's count.
+   */
+  async function countPoints(db, rp, measurement, { field } = {}) {
+    const from = rp
+      ? `${quoteIdent(db)}.${quoteIdent(rp)}.${quoteIdent(measurement)}`
+      : `${quoteIdent(db)}..${quoteIdent(measurement)}`;
+    const what = field ? `count(${quoteIdent(field)})` : 'count(*)';
+    const parsed = await query(`SELECT ${what} FROM ${from}`, { db });
+    const series = (parsed.results && parsed.results[0] && parsed.results[0].series) || [];
+    let max = 0;
+    for (const s of series) {
+      for (const row of s.values || []) {
+        // column 0 is time; the rest are counts per field
+        for (let i = 1; i < row.length; i++) {
+          if (typeof row[i] === 'number' && row[i] > max) max = row[i];
         }
       }
-      return max;
     }
-
-    let stopped = false;
-    async function stop() {
-      if (stopped) return;
-      stopped = true;
-      await client.close();
-      await stopProcess(state);
-      removeDir(dir);
-    }
-
-    return {
-      url,
-      port: httpPort,
-      dir,
-      pid: state.child.pid,
-      adminUser,
-      adminPassword,
-      logPath,
-      log: () => readLog(logPath),
-      query,
-      createDatabase,
-      createUser,
-      countPoints,
-      stop,
-    };
-  } catch (err) {
-    if (client) await client.close();
-    if (state) await stopProcess(state);
-    removeDir(dir);
-    throw err;
+    return max;
   }
+
+  return {
+    url,
+    port: httpPort,
+    adminUser,
+    adminPassword,
+    query,
+    createDatabase,
+    createUser,
+    countPoints,
+  };
 }
 
 /**
@@ -407,141 +392,109 @@ async function startInfluxDBOnce(binary, { auth, maxBodySize }) {
  */
 async function startVictoriaMetrics({ username, password, cpus } = {}) {
   const binary = requireBinary('victoria-metrics', 'victoria-metrics', 'VICTORIA_METRICS_BIN');
-  let lastError;
-  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    try {
-      return await startVictoriaMetricsOnce(binary, { username, password, cpus });
-    } catch (err) {
-      lastError = err;
-      if (!err.addressInUse) throw err;
-    }
-  }
-  throw lastError;
+  return launchServer('victoria-metrics-test-', 'victoria-metrics.log', (server) => setUpVictoriaMetrics(server, binary, { username, password, cpus }));
 }
 
-async function startVictoriaMetricsOnce(binary, { username, password, cpus }) {
-  const dir = makeTempDir('victoria-metrics-test-');
-  const logPath = path.join(dir, 'victoria-metrics.log');
-  let state;
-  let client;
-  try {
-    const port = await freePort();
-    const args = [
-      `-storageDataPath=${path.join(dir, 'data')}`,
-      `-httpListenAddr=127.0.0.1:${port}`,
-      '-retentionPeriod=100y',
-      '-search.latencyOffset=0s',
-    ];
-    if (username !== undefined || password !== undefined) {
-      args.push(`-httpAuth.username=${username || ''}`, `-httpAuth.password=${password || ''}`);
-    }
-    const url = `http://127.0.0.1:${port}`;
-    state = spawnServer(binary, args, logPath, dir, { cpus });
-    client = httpClient(url, username !== undefined || password !== undefined ? basicAuth(username || '', password || '') : undefined);
-    await waitUntilReady(state, async () => (await client.call('GET', '/health')).status === 200, logPath, 'victoria-metrics');
-
-    async function forceFlush() {
-      const res = await client.call('GET', '/internal/force_flush');
-      if (res.status !== 200) throw new Error(`force_flush answered ${res.status}: ${res.text}`);
-    }
-
-    async function exportSamples(metricName) {
-      await forceFlush();
-      const res = await client.call('GET', `/api/v1/export?${new URLSearchParams({ 'match[]': metricName })}`);
-      if (res.status !== 200) throw new Error(`export answered ${res.status}: ${res.text}`);
-      return res.text
-        .split('\n')
-        .filter((line) => line.trim())
-        .map((line) => {
-          const row = JSON.parse(line);
-          return { labels: row.metric, values: row.values, timestamps: row.timestamps };
-        });
-    }
-
-    /**
-     * What its line-protocol endpoint took in, from its own /metrics: rows parsed and stored ("inserted") and
-     * rows it could not parse ("invalid", which it still answers 204). Tells a lost write from a lost sample.
-     */
-    async function influxIngestCounters() {
-      const res = await client.call('GET', '/metrics');
-      if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${res.text}`);
-      const counter = (name) => {
-        const match = res.text.match(new RegExp(`^${name}\\{type="influx"\\} (\\d+)$`, 'm'));
-        return match ? Number(match[1]) : 0;
-      };
-      return { inserted: counter('vm_rows_inserted_total'), invalid: counter('vm_rows_invalid_total') };
-    }
-
-    /** All samples of the metric, duplicates included (VictoriaMetrics keeps both). */
-    async function countSamples(metricName) {
-      const series = await exportSamples(metricName);
-      return series.reduce((sum, s) => sum + s.values.length, 0);
-    }
-
-    async function waitForSamples(metricName, expected, { timeoutMs = 10000 } = {}) {
-      const deadline = Date.now() + timeoutMs;
-      let count = 0;
-      for (;;) {
-        count = await countSamples(metricName);
-        if (count >= expected || Date.now() >= deadline) return count;
-        await sleep(100);
-      }
-    }
-
-    /**
-     * The metric's samples by distinct timestamp (`timestamps`, a Set) and in all (`samples`, duplicates
-     * counted). What VictoriaMetrics answered 204 for can take a moment to show, so this exports again until
-     * `atLeast` distinct timestamps are there or `timeoutMs` has passed, and returns what it saw last.
-     */
-    async function exportDistinct(metricName, { atLeast, timeoutMs = 15000 }) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const series = await exportSamples(metricName);
-        const timestamps = new Set();
-        let samples = 0;
-        for (const s of series) {
-          samples += s.timestamps.length;
-          for (const ts of s.timestamps) timestamps.add(ts);
-        }
-        if (timestamps.size >= atLeast || Date.now() >= deadline) return { timestamps, samples };
-        await sleep(250);
-      }
-    }
-
-    let stopped = false;
-    async function stop() {
-      if (stopped) return;
-      stopped = true;
-      await client.close();
-      await stopProcess(state);
-      removeDir(dir);
-    }
-
-    return {
-      url,
-      port,
-      dir,
-      pid: state.child.pid,
-      logPath,
-      log: () => readLog(logPath),
-      forceFlush,
-      countSamples,
-      waitForSamples,
-      exportSamples,
-      exportDistinct,
-      influxIngestCounters,
-      stop,
-    };
-  } catch (err) {
-    if (client) await client.close();
-    if (state) await stopProcess(state);
-    removeDir(dir);
-    throw err;
+async function setUpVictoriaMetrics(server, binary, { username, password, cpus }) {
+  const { dir, logPath } = server;
+  const port = await freePort();
+  const args = [
+    `-storageDataPath=${path.join(dir, 'data')}`,
+    `-httpListenAddr=127.0.0.1:${port}`,
+    '-retentionPeriod=100y',
+    '-search.latencyOffset=0s',
+  ];
+  if (username !== undefined || password !== undefined) {
+    args.push(`-httpAuth.username=${username || ''}`, `-httpAuth.password=${password || ''}`);
   }
+  const url = `http://127.0.0.1:${port}`;
+  const state = (server.state = spawnServer(binary, args, logPath, dir, { cpus }));
+  const client = (server.client = httpClient(url, username !== undefined || password !== undefined ? basicAuth(username || '', password || '') : undefined));
+  await waitUntilReady(state, async () => (await client.call('GET', '/health')).status === 200, logPath, 'victoria-metrics');
+
+  async function forceFlush() {
+    const res = await client.call('GET', '/internal/force_flush');
+    if (res.status !== 200) throw new Error(`force_flush answered ${res.status}: ${res.text}`);
+  }
+
+  async function exportSamples(metricName) {
+    await forceFlush();
+    const res = await client.call('GET', `/api/v1/export?${new URLSearchParams({ 'match[]': metricName })}`);
+    if (res.status !== 200) throw new Error(`export answered ${res.status}: ${res.text}`);
+    return res.text
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => {
+        const row = JSON.parse(line);
+        return { labels: row.metric, values: row.values, timestamps: row.timestamps };
+      });
+  }
+
+  /**
+   * What its line-protocol endpoint took in, from its own /metrics: rows parsed and stored ("inserted") and
+   * rows it could not parse ("invalid", which it still answers 204). Tells a lost write from a lost sample.
+   */
+  async function influxIngestCounters() {
+    const res = await client.call('GET', '/metrics');
+    if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${res.text}`);
+    const counter = (name) => {
+      const match = res.text.match(new RegExp(`^${name}\\{type="influx"\\} (\\d+)$`, 'm'));
+      return match ? Number(match[1]) : 0;
+    };
+    return { inserted: counter('vm_rows_inserted_total'), invalid: counter('vm_rows_invalid_total') };
+  }
+
+  /** All samples of the metric, duplicates included (VictoriaMetrics keeps both). */
+  async function countSamples(metricName) {
+    const series = await exportSamples(metricName);
+    return series.reduce((sum, s) => sum + s.values.length, 0);
+  }
+
+  async function waitForSamples(metricName, expected, { timeoutMs = 10000 } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    let count = 0;
+    for (;;) {
+      count = await countSamples(metricName);
+      if (count >= expected || Date.now() >= deadline) return count;
+      await sleep(100);
+    }
+  }
+
+  /**
+   * The metric's samples by distinct timestamp (`timestamps`, a Set) and in all (`samples`, duplicates
+   * counted). What VictoriaMetrics answered 204 for can take a moment to show, so this exports again until
+   * `atLeast` distinct timestamps are there or `timeoutMs` has passed, and returns what it saw last.
+   */
+  async function exportDistinct(metricName, { atLeast, timeoutMs = 15000 }) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const series = await exportSamples(metricName);
+      const timestamps = new Set();
+      let samples = 0;
+      for (const s of series) {
+        samples += s.timestamps.length;
+        for (const ts of s.timestamps) timestamps.add(ts);
+      }
+      if (timestamps.size >= atLeast || Date.now() >= deadline) return { timestamps, samples };
+      await sleep(250);
+    }
+  }
+
+  return {
+    url,
+    port,
+    forceFlush,
+    countSamples,
+    waitForSamples,
+    exportSamples,
+    exportDistinct,
+    influxIngestCounters,
+  };
 }
 
 module.exports = {
   trackChild,
+  stopProcess,
   startInfluxDB,
   startVictoriaMetrics,
   waitFor,

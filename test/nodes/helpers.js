@@ -25,18 +25,12 @@ function collect(node) {
   return messages;
 }
 
-/** Polls `predicate` until it returns a truthy value. */
-async function waitFor(predicate, { timeoutMs = 5000, intervalMs = 20, message = 'condition' } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await predicate();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+const { waitFor: waitLonger, sleep } = require('../harness/wait');
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Polls `predicate` until it returns a truthy value; shorter defaults, for in-process flows. */
+function waitFor(predicate, { timeoutMs = 5000, intervalMs = 20, message = 'condition' } = {}) {
+  return waitLonger(predicate, { timeoutMs, intervalMs, message });
+}
 
 /** Every line protocol line a canned server received, in arrival order. */
 function receivedLines(server) {

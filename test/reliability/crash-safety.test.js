@@ -10,7 +10,7 @@
 const assert = require('assert');
 const { runCrashScenario } = require('./lib/crash-scenario');
 const { seedFromEnv } = require('./lib/random');
-const { formatMiB } = require('./lib/rss');
+const { formatMiB } = require('../harness/rss');
 
 describe('reliability: SIGKILL at random moments (real Node-RED, fault proxy, VictoriaMetrics)', function () {
   this.timeout(240000);

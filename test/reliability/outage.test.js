@@ -6,7 +6,7 @@
 // list are read in every phase. Long variant: scripts/soak.js.
 const assert = require('assert');
 const { runOutageScenario } = require('./lib/outage-scenario');
-const { formatMiB } = require('./lib/rss');
+const { formatMiB } = require('../harness/rss');
 
 /** Status texts with repeats collapsed, e.g. ['green/dot - · 0 B', 'yellow/ring net err · 683 kB', ...]. */
 function collapse(texts) {

@@ -7,8 +7,10 @@ const http = require('http');
 const https = require('https');
 const { execFileSync } = require('child_process');
 const zlib = require('zlib');
-const { RemoteClient, USER_AGENT, encodeBody, GZIP_CHUNK_BYTES } = require('../../nodes/lib/writer');
-const { startCannedServer } = require('../harness/canned-server');
+const { MockAgent } = require('undici');
+const { RemoteClient, USER_AGENT, encodeBody, GZIP_CHUNK_BYTES, createDispatcher } = require('../../nodes/lib/writer');
+const { cannedServers } = require('../harness/canned-server');
+const { cleanupsAfterEach } = require('../harness/cleanups');
 
 const TOKEN = 'secret-token-4711';
 const PASSWORD = 'pa55word-0815';
@@ -21,15 +23,8 @@ function v1(url, extra = {}) {
 }
 
 describe('writer RemoteClient', function () {
-  const cleanups = [];
-  afterEach(async function () {
-    while (cleanups.length) await cleanups.pop()();
-  });
-  async function canned(responder) {
-    const server = await startCannedServer(responder);
-    cleanups.push(() => server.stop());
-    return server;
-  }
+  const cleanups = cleanupsAfterEach();
+  const canned = cannedServers(cleanups);
   function track(client) {
     cleanups.push(() => client.close());
     return client;
@@ -233,6 +228,42 @@ describe('writer RemoteClient', function () {
       assert.strictEqual(insecure.ok, true, insecure.message);
       const withCA = await track(v2(url, { caFile: cert })).validate('b');
       assert.strictEqual(withCA.ok, true, withCA.message);
+    });
+  });
+
+  describe('connection seam', function () {
+    it('sends through the dispatcher its factory makes from the remote settings (a mock transport here)', async function () {
+      const agent = new MockAgent();
+      agent.disableNetConnect();
+      cleanups.push(() => agent.close());
+      const origin = 'http://remote.invalid:8086';
+      agent
+        .get(origin)
+        .intercept({ method: 'POST', path: (p) => p.startsWith('/api/v2/write?') })
+        .reply(204, '');
+      const asked = [];
+      const client = new RemoteClient(
+        { remoteURL: `${origin}/`, remoteOrgID: 'my-org', writeAPI: 'v2', allowInsecureTLS: false },
+        { remoteAPIToken: TOKEN },
+        {
+          connections: 2,
+          createDispatcher: (settings, options) => {
+            asked.push({ url: settings.remoteURL, connections: options.connections });
+            return agent.get(new URL(settings.remoteURL).origin);
+          },
+        },
+      );
+      const result = await client.write('bucket', 'm v=1 1', { gzip: false, timeoutMs: 2000 });
+      assert.strictEqual(result.statusCode, 204);
+      assert.deepStrictEqual(asked, [{ url: `${origin}/`, connections: 2 }]);
+      agent.assertNoPendingInterceptors();
+    });
+
+    it('the default factory is a pool that refuses an unreadable CA file with a clear error', function () {
+      assert.throws(
+        () => createDispatcher({ remoteURL: 'https://x.invalid', remoteOrgID: 'o', writeAPI: 'v2', allowInsecureTLS: false, caFile: '/nonexistent/ca.pem' }, {}),
+        /cannot read CA certificate file "\/nonexistent\/ca.pem"/,
+      );
     });
   });
 

@@ -2,58 +2,18 @@
 // The send loop against an in-memory queue and scripted HTTP servers: merging, exact acknowledgement,
 // bisection of bad lines, 413 splits, backoff, pause/flush/stop/retarget, concurrency, secrets.
 const assert = require('assert');
-const { EventEmitter } = require('events');
 const http = require('http');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { StreamWriter, RemoteClient } = require('../../nodes/lib/writer');
 const { DurableQueue } = require('../../nodes/lib/queue');
-const { startCannedServer } = require('../harness/canned-server');
+const { cannedServers } = require('../harness/canned-server');
+const { cleanupsAfterEach } = require('../harness/cleanups');
 const { waitFor } = require('../harness/servers');
+const { MemoryQueue } = require('../harness/memory-queue');
 
 const TOKEN = 'tok-very-secret-123';
-
-/** The WriterQueue contract in memory: positions are record numbers. */
-class FakeQueue extends EventEmitter {
-  constructor() {
-    super();
-    this.records = [];
-    this.cursor = 0;
-    this.acked = 0;
-    this.ackCalls = [];
-    /** How many records each readNext() returned. */
-    this.reads = [];
-  }
-  append(lines) {
-    this.records.push({ data: lines.join('\n'), lines: lines.length, enqueuedAt: Date.now(), end: { segment: 1, offset: this.records.length + 1 } });
-    this.emit('appended');
-  }
-  async readNext(maxBytes) {
-    const out = [];
-    let total = 0;
-    while (this.cursor < this.records.length) {
-      const r = this.records[this.cursor];
-      const bytes = Buffer.byteLength(r.data);
-      if (out.length > 0 && total + bytes > maxBytes) break;
-      out.push(r);
-      total += bytes;
-      this.cursor++;
-    }
-    this.reads.push(out.length);
-    return out;
-  }
-  async ack(pos) {
-    this.ackCalls.push(pos.offset);
-    if (pos.offset > this.acked) this.acked = pos.offset;
-  }
-  rewind() {
-    this.cursor = this.acked;
-  }
-  get allAcked() {
-    return this.acked === this.records.length;
-  }
-}
 
 function lines(n, from = 0, tag = 'a') {
   return Array.from({ length: n }, (_, i) => `m,t=${tag} v=${from + i} ${from + i}`);
@@ -72,15 +32,8 @@ function partialWriteServer(state) {
 }
 
 describe('writer StreamWriter', function () {
-  const cleanups = [];
-  afterEach(async function () {
-    while (cleanups.length) await cleanups.pop()();
-  });
-  async function canned(responder) {
-    const server = await startCannedServer(responder);
-    cleanups.push(() => server.stop());
-    return server;
-  }
+  const cleanups = cleanupsAfterEach();
+  const canned = cannedServers(cleanups);
   function client(url) {
     const c = new RemoteClient({ remoteURL: url, remoteOrgID: 'org', writeAPI: 'v2', allowInsecureTLS: false }, { remoteAPIToken: TOKEN });
     cleanups.push(() => c.close());
@@ -105,7 +58,7 @@ describe('writer StreamWriter', function () {
 
   it('merges small queued writes into one request and acks them all', async function () {
     const server = await canned(() => ({ status: 204 }));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     for (let i = 0; i < 50; i++) queue.append(lines(2, i * 2));
     const w = writer(queue, server.url);
     w.start();
@@ -127,7 +80,7 @@ describe('writer StreamWriter', function () {
 
   it('splits a record over several requests of at most maxBatchBytes, in order, acking it once', async function () {
     const server = await canned(() => ({ status: 204 }));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     queue.append(lines(1, 0, 'first'));
     queue.append(lines(200, 1));
     queue.append(lines(1, 201, 'last'));
@@ -149,7 +102,7 @@ describe('writer StreamWriter', function () {
   it('isolates one bad line among 5,000 by bisection and drops it when allowed', async function () {
     const state = { stored: [], accept: new Set() };
     const server = await canned(partialWriteServer(state));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     const all = lines(5000);
     all[1234] = 'm,t=a v="BAD" 1234';
     for (let i = 0; i < 50; i++) queue.append(all.slice(i * 100, i * 100 + 100));
@@ -233,7 +186,7 @@ describe('writer StreamWriter', function () {
   it('isolates several bad lines with O(k log n) requests', async function () {
     const state = { stored: [], accept: new Set() };
     const server = await canned(partialWriteServer(state));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     const all = lines(4096);
     const badAt = [7, 2000, 4095];
     for (const i of badAt) all[i] = `m,t=a v="BAD" ${i}`;
@@ -252,7 +205,7 @@ describe('writer StreamWriter', function () {
   it('without dropNonRetryableData keeps retrying a bad line, delivers the good ones, and reports being blocked', async function () {
     const state = { stored: [], accept: new Set() };
     const server = await canned(partialWriteServer(state));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     const all = lines(100);
     all[40] = 'm,t=a v="BAD" 40';
     queue.append(all.slice(0, 50));
@@ -283,7 +236,7 @@ describe('writer StreamWriter', function () {
 
   it('on 413 halves the batch until each part fits; a single line still too large is a data error', async function () {
     const server = await canned((req) => (req.rawBody.length > 300 ? { status: 413, body: { error: 'Request Entity Too Large' } } : { status: 204 }));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     const huge = `m,t=a s="${'x'.repeat(400)}" 999`;
     queue.append(lines(30));
     queue.append([huge]);
@@ -307,7 +260,7 @@ describe('writer StreamWriter', function () {
       if (calls === 3) return { status: 502 };
       return { status: 204 };
     });
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     queue.append(lines(10));
     const w = writer(queue, server.url);
     const codes = [];
@@ -329,7 +282,7 @@ describe('writer StreamWriter', function () {
       times.push(Date.now());
       return fail ? { status: 503, body: 'busy' } : { status: 204 };
     });
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     queue.append(lines(1));
     const w = writer(queue, server.url, { initialBackoffMs: 60_000, maxBackoffMs: 60_000, random: () => 1 });
     w.start();
@@ -348,7 +301,7 @@ describe('writer StreamWriter', function () {
 
   it('401/403/404 block the stream as configuration errors, never drop, and say why without secrets', async function () {
     const server = await canned((req) => ({ status: 401, body: { error: `authorization failed for ${req.headers.authorization}` } }));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     queue.append(lines(3));
     const w = writer(queue, server.url, { dropNonRetryableData: true });
     const events = [];
@@ -374,7 +327,7 @@ describe('writer StreamWriter', function () {
         s.close(() => resolve(p));
       });
     });
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     queue.append(lines(1));
     const w = writer(queue, `http://127.0.0.1:${port}`);
     w.start();
@@ -388,7 +341,7 @@ describe('writer StreamWriter', function () {
 
   it('pause() holds new sends until resume()', async function () {
     const server = await canned(() => ({ status: 204 }));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     const w = writer(queue, server.url);
     w.start();
     w.pause();
@@ -403,7 +356,7 @@ describe('writer StreamWriter', function () {
 
   it('stop() lets a quick in-flight request finish and be acknowledged', async function () {
     const server = await canned(() => ({ status: 204, delayMs: 150 }));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     queue.append(lines(2));
     const w = writer(queue, server.url);
     w.start();
@@ -418,7 +371,7 @@ describe('writer StreamWriter', function () {
 
   it('stop() abandons a hung request after the timeout and leaves the records queued', async function () {
     const server = await canned(() => ({ status: 204, delayMs: 10_000 }));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     queue.append(lines(2));
     const w = writer(queue, server.url);
     w.start();
@@ -432,7 +385,7 @@ describe('writer StreamWriter', function () {
   it('retarget() sends what is not yet acknowledged to the new remote', async function () {
     const wrong = await canned(() => ({ status: 404, body: { error: 'database not found: "x"' } }));
     const right = await canned(() => ({ status: 204 }));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     queue.append(lines(5));
     const w = writer(queue, wrong.url);
     w.start();
@@ -448,7 +401,7 @@ describe('writer StreamWriter', function () {
 
   it('reads and encodes at most 3 batches ahead of the request in flight, and sends them in order', async function () {
     const { server, release } = await holdingFirstAnswer();
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     const reads = queue.reads;
     // Records of 899 bytes (four-digit values), one a batch: ten batches queued.
     for (let i = 0; i < 10; i++) queue.append(lines(50, 1000 + i * 50));
@@ -466,7 +419,7 @@ describe('writer StreamWriter', function () {
 
   it('a read ahead that found nothing is not followed by more reads, and data appended meanwhile is sent once, in order', async function () {
     const { server, release } = await holdingFirstAnswer();
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     const emptyReads = () => queue.reads.filter((n) => n === 0).length;
     // A record of 899 bytes makes a batch on its own (no second read for it).
     queue.append(lines(50, 1000));
@@ -493,7 +446,7 @@ describe('writer StreamWriter', function () {
       inflight--;
       return { status: 204 };
     });
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     for (let i = 0; i < 40; i++) queue.append(lines(10, i * 10));
     const w = writer(queue, server.url, { maxConcurrentRequests: 4, maxBatchBytes: 300 });
     w.start();
@@ -506,7 +459,7 @@ describe('writer StreamWriter', function () {
 
   it('a failing queue read is reported and retried; a failing ack makes the unacknowledged records go again', async function () {
     const server = await canned(() => ({ status: 204 }));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     const realRead = queue.readNext.bind(queue);
     const realAck = queue.ack.bind(queue);
     let readFailures = 1;
@@ -540,7 +493,7 @@ describe('writer StreamWriter', function () {
 
   it('spaces acks while batches go back to back, and acknowledges everything once it has nothing to send', async function () {
     const server = await canned(() => ({ status: 204 }));
-    const queue = new FakeQueue();
+    const queue = new MemoryQueue();
     for (let i = 0; i < 40; i++) queue.append(lines(10, i * 10));
     const w = writer(queue, server.url, { maxBatchBytes: 300, ackIntervalMs: 60_000 });
     w.start();

@@ -38,7 +38,7 @@ export function encodeFrame(data: string, lines: number, enqueuedAt: number): Bu
 const JOIN_PIECE_LINES = 256;
 
 /**
- * The frame of one append: its lines joined with '\n'. V8 joins a few hundred strings several times faster
+ * The frame of one append: its lines joined with '\n'. V8 joins a few hundred strings much faster
  * per byte than thousands at once, and this is most of an append's CPU cost, so big appends are joined in
  * pieces copied one after the other (same bytes as one join).
  */

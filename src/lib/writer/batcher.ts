@@ -4,9 +4,8 @@
 //
 // The hot path works on bytes: the queue hands over each record's payload (UTF-8 lines joined by 0x0a, as
 // stored on disk) and a request body is those bytes copied one after the other with 0x0a between records.
-// Nothing is decoded to a string unless a batch has to be bisected (a data error, a 413): decoding 500 kB
-// and encoding it again was a large share of the writer's CPU, which on a small gateway competes with
-// everything else (and, in the benchmark, with the remote itself).
+// Nothing is decoded to a string unless a batch has to be bisected (a data error, a 413): decoding a batch and
+// encoding it again costs the writer CPU, which on a small gateway competes with everything else.
 
 /** Where a record ends in the queue; acknowledging it acknowledges the record and everything before it. */
 export interface QueuePosition {
@@ -196,10 +195,10 @@ export class Batcher {
    * into its one read buffer again instead of a new one for every batch.
    *
    * The copies go into one of two buffers kept for this, in turn: all held payloads move to the one not used
-   * last time, so the other is then free. A new buffer for every copy was ~250 kB of memory outside the JS
-   * heap per batch when 500 kB messages drain (each record a little over a batch leaves a rest), and V8
-   * answered that churn with a full collection every 15-20 batches. Batches taken before this call must have
-   * been copied out already: their payloads may be in the buffer written now.
+   * last time, so the other is then free. A new buffer for every copy churns memory outside the JS heap
+   * while big messages drain (each record a little over a batch leaves a rest), and V8 answers that churn
+   * with full collections. Batches taken before this call must have been copied out already: their payloads
+   * may be in the buffer written now.
    */
   ownPayloads(): void {
     if (this.pieces.length === 0) return;

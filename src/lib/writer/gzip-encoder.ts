@@ -1,6 +1,6 @@
 // Gzip for a writer's request bodies with one zlib engine kept from batch to batch. zlib.gzip() makes a new
-// engine per call: about 400 kB of deflate state and output buffer outside the JS heap, every batch. While a
-// backlog drains, that churn (with the read and body buffers, now reused too) made V8 run full collections.
+// engine per call: its deflate state and output buffer, outside the JS heap, every batch. While a backlog
+// drains, that churn makes V8 run full collections.
 // A kept engine is reset (deflateReset keeps its memory) and used again. The work still runs in libuv's
 // thread pool.
 import { constants, createGzip, type Gzip } from 'zlib';

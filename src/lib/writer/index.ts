@@ -18,6 +18,7 @@ export {
   type WriteResult,
 } from './remote-client';
 export { GzipEncoder } from './gzip-encoder';
+export { createDispatcher, type ConnectionOptions, type DispatcherFactory } from './connection';
 export {
   StreamWriter,
   DEFAULT_MAX_BATCH_BYTES,

@@ -1,17 +1,18 @@
-// HTTP to one remote: a keep-alive undici pool with the remote's TLS settings, gzip, timeouts, and answers
-// turned into plain results (this class never throws for an HTTP or network outcome).
+// HTTP to one remote: requests through the dispatcher of connection.ts (a keep-alive pool with the remote's
+// TLS settings), gzip, timeouts, and answers turned into plain results (this class never throws for an HTTP
+// or network outcome).
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { promisify } from 'util';
 import { gunzipSync, gzip as gzipCallback } from 'zlib';
-import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { parseRetryAfter } from './backoff';
+import { createDispatcher, type DispatcherFactory } from './connection';
 import {
   buildWriteRequest,
   joinURL,
   redact,
   secretsOf,
-  tlsOptions,
   type RemoteCredentials,
   type RemoteSettings,
 } from '../remote';
@@ -22,16 +23,14 @@ export type Precision = Parameters<typeof buildWriteRequest>[3];
 const gzipAsync = promisify(gzipCallback);
 
 /**
- * Level 2. Measured on bench/writer.js's line protocol (40 different 500 kB bodies, async gzip, 2-core machine,
- * medians of 5 passes): level 1 1.44-1.61 ms a body, 13.5% of the input; level 2 1.68-1.81 ms, 12.8%; level 3
- * 2.5 ms, 11.3%; level 6 about 3.5 ms, 10.1%; memLevel 9 or a smaller window gained nothing. Level 1 would
- * save about 0.2 ms of CPU a batch (roughly 2% of a 64 MB drain to VictoriaMetrics on this machine) for 5%
- * more bytes on the wire, which is what gzip is for on a gateway's uplink: not worth it.
+ * Level 2: on line protocol it costs little more CPU than level 1 for smaller bodies, which is what gzip is
+ * for on a gateway's uplink, while higher levels cost much more CPU for little gain (bench/writer.js measures
+ * it; the figures are in the commit that chose it).
  */
 export const GZIP_LEVEL = 2;
 /**
- * zlib's output piece size: the default 16 kB makes a 500 kB batch (about 60 kB gzipped) several trips through
- * libuv's thread pool and back; one piece is measurably cheaper (about 0.3 ms of CPU a batch here).
+ * zlib's output piece size: with the default one a batch's gzipped body takes several trips through libuv's
+ * thread pool and back; a piece that holds it all is cheaper.
  */
 export const GZIP_CHUNK_BYTES = 128 * 1024;
 /** Longest remote error text we keep: enough for InfluxDB's messages, not a whole HTML error page. */
@@ -97,6 +96,8 @@ export interface RemoteClientOptions {
   userAgent?: string;
   /** Sockets in the pool; a stream uses at most 4 requests at a time. */
   connections?: number;
+  /** Where the HTTP connections come from (see connection.ts); tests pass a mock transport here. */
+  createDispatcher?: DispatcherFactory;
 }
 
 export class RemoteClient {
@@ -104,7 +105,7 @@ export class RemoteClient {
   private readonly credentials: RemoteCredentials;
   private readonly secrets: string[];
   private readonly userAgent: string;
-  private readonly pool: Pool;
+  private readonly pool: Dispatcher;
   private closed = false;
 
   constructor(settings: RemoteSettings, credentials: RemoteCredentials, options: RemoteClientOptions = {}) {
@@ -112,13 +113,7 @@ export class RemoteClient {
     this.credentials = { ...credentials };
     this.secrets = secretsOf(credentials);
     this.userAgent = options.userAgent || USER_AGENT;
-    const tls = tlsOptions(settings);
-    const origin = new URL(settings.remoteURL.trim()).origin;
-    this.pool = new Pool(origin, {
-      connections: options.connections ?? 4,
-      keepAliveTimeout: 30_000,
-      connect: { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}) },
-    });
+    this.pool = (options.createDispatcher ?? createDispatcher)(settings, { connections: options.connections });
   }
 
   /** POSTs line protocol to the bucket (a name, an ID, or `db/rp` for v1). Resolves with the outcome. */

@@ -13,7 +13,7 @@ const { startFaultProxy } = require('../../harness/fault-proxy');
 const { startNodeRed } = require('../../harness/node-red');
 const { LoadGenerator } = require('./load-generator');
 const { startRecordingRelay } = require('./recording-relay');
-const { startRssSampler } = require('./rss');
+const { startRssSampler } = require('../../harness/rss');
 const { createRandom } = require('./random');
 const { gatewayFlow, fastWriterSettings, replicationRows } = require('./gateway-flow');
 

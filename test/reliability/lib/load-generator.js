@@ -5,6 +5,7 @@
 // is "is timestamp X stored". With concurrency 1 the timestamps are also the order of the requests.
 
 const { Agent, request } = require('undici');
+const { sleep } = require('../../harness/wait');
 
 class LoadGenerator {
   /**
@@ -114,7 +115,7 @@ class LoadGenerator {
     while (this.running && this.counts.requests < this.maxRequests) {
       const { status } = await this.postOne();
       const pause = status === 0 || status >= 500 ? Math.max(this.pauseAfterFailureMs, this.pauseBetweenMs) : this.pauseBetweenMs;
-      if (pause > 0) await new Promise((r) => setTimeout(r, pause));
+      if (pause > 0) await sleep(pause);
     }
   }
 

@@ -16,7 +16,7 @@ const { startVictoriaMetrics, waitFor, sleep } = require('../../harness/servers'
 const { startFaultProxy } = require('../../harness/fault-proxy');
 const { startNodeRed } = require('../../harness/node-red');
 const { LoadGenerator } = require('./load-generator');
-const { startRssSampler } = require('./rss');
+const { startRssSampler } = require('../../harness/rss');
 const { gatewayFlow, fastWriterSettings, replicationRows, observed } = require('./gateway-flow');
 
 const STREAM = 'outage';

@@ -6,6 +6,7 @@
 
 const http = require('http');
 const zlib = require('zlib');
+const { listenOnLoopback, closeNow } = require('../../harness/local-http');
 const { Agent, request } = require('undici');
 
 /**
@@ -80,11 +81,7 @@ async function startRecordingRelay(targetURL, { windowMs = 100 } = {}) {
     });
   });
   server.on('clientError', (err, socket) => socket.destroy());
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address();
+  const port = await listenOnLoopback(server);
 
   let stopped = false;
   return {
@@ -103,9 +100,7 @@ async function startRecordingRelay(targetURL, { windowMs = 100 } = {}) {
     async stop() {
       if (stopped) return;
       stopped = true;
-      const closed = new Promise((resolve) => server.close(resolve));
-      server.closeAllConnections();
-      await closed;
+      await closeNow(server);
       await agent.close().catch(() => {});
     },
   };

@@ -7,6 +7,7 @@
 const http = require('http');
 const https = require('https');
 const zlib = require('zlib');
+const { listenOnLoopback, closeNow } = require('../../harness/local-http');
 
 async function startScriptedRemote(script = () => ({ status: 204 }), { tls } = {}) {
   const requests = [];
@@ -46,11 +47,7 @@ async function startScriptedRemote(script = () => ({ status: 204 }), { tls } = {
   const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler);
   server.on('clientError', (err, socket) => socket.destroy());
   server.on('tlsClientError', () => {});
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address();
+  const port = await listenOnLoopback(server);
   let stopped = false;
   return {
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
@@ -61,9 +58,7 @@ async function startScriptedRemote(script = () => ({ status: 204 }), { tls } = {
     async stop() {
       if (stopped) return;
       stopped = true;
-      const closed = new Promise((resolve) => server.close(resolve));
-      server.closeAllConnections();
-      await closed;
+      await closeNow(server);
     },
   };
 }
