@@ -549,4 +549,10 @@ module.exports = {
   sleep,
   findBinary,
   basicAuth,
+  // For launchers of other servers (tinyproxy.js, tls-terminator.js).
+  requireBinary,
+  spawnServer,
+  waitUntilReady,
+  stopProcess,
+  readLog,
 };

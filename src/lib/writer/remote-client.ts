@@ -4,14 +4,14 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { promisify } from 'util';
 import { gunzipSync, gzip as gzipCallback } from 'zlib';
-import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import { connectionSecrets, createDispatcher, type ConnectionOptions } from '../connection/dispatcher';
 import { parseRetryAfter } from './backoff';
 import {
   buildWriteRequest,
   joinURL,
   redact,
   secretsOf,
-  tlsOptions,
   type RemoteCredentials,
   type RemoteSettings,
 } from '../remote';
@@ -95,6 +95,8 @@ export interface RemoteClientOptions {
   userAgent?: string;
   /** Sockets in the pool; a stream uses at most 4 requests at a time. */
   connections?: number;
+  /** TLS config node, proxy node and environment for the connection (src/lib/connection). */
+  connection?: ConnectionOptions;
 }
 
 export class RemoteClient {
@@ -102,21 +104,15 @@ export class RemoteClient {
   private readonly credentials: RemoteCredentials;
   private readonly secrets: string[];
   private readonly userAgent: string;
-  private readonly pool: Pool;
+  private readonly pool: Dispatcher;
   private closed = false;
 
   constructor(settings: RemoteSettings, credentials: RemoteCredentials, options: RemoteClientOptions = {}) {
     this.settings = { ...settings };
     this.credentials = { ...credentials };
-    this.secrets = secretsOf(credentials);
+    this.secrets = [...secretsOf(credentials), ...connectionSecrets(settings, options.connection)];
     this.userAgent = options.userAgent || USER_AGENT;
-    const tls = tlsOptions(settings);
-    const origin = new URL(settings.remoteURL.trim()).origin;
-    this.pool = new Pool(origin, {
-      connections: options.connections ?? 4,
-      keepAliveTimeout: 30_000,
-      connect: { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}) },
-    });
+    this.pool = createDispatcher(settings, { connections: options.connections ?? 4, ...options.connection });
   }
 
   /** POSTs line protocol to the bucket (a name, an ID, or `db/rp` for v1). Resolves with the outcome. */
