@@ -80,7 +80,13 @@ export function proxyForURL(remoteURL: string, proxyNode?: ProxyNodeSettings | n
   }
   if (!proxyURL || !shouldProxy(hostname, port, noProxy)) return null;
   // A proxy URL without a scheme takes the remote's, as Node-RED does.
-  const parsed = new URL(proxyURL.includes('://') ? proxyURL : `${scheme}://${proxyURL}`);
+  let parsed: URL;
+  try {
+    parsed = new URL(proxyURL.includes('://') ? proxyURL : `${scheme}://${proxyURL}`);
+  } catch {
+    // Not quoted: the URL may hold a password.
+    throw new Error(`the proxy URL from the ${source} is not a valid URL`);
+  }
   // Credentials in the URL (the only way the environment can give them) are taken out; a proxy node's own
   // user and password win over them.
   if (!username && !password && (parsed.username || parsed.password)) {
