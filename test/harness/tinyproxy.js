@@ -11,7 +11,7 @@ const { freePort, requireBinary, spawnServer, waitUntilReady, stopProcess, readL
 
 /**
  * Starts tinyproxy. `auth` ({ username, password }) turns on Basic proxy authentication (a wrong or missing
- * password is answered 401/407). Returns { url, port, logPath, log(), lines(), connects(target), requests(target), stop() }.
+ * password is answered 401, a missing one 407). Returns { url, port, logPath, log(), requests(origin), connects(hostPort), stop() }.
  */
 async function startTinyproxy({ auth } = {}) {
   const binary = requireBinary('tinyproxy', 'tinyproxy', 'TINYPROXY_BIN');
@@ -53,8 +53,6 @@ async function startTinyproxy({ auth } = {}) {
       requests: (origin) => requestLines().filter((line) => line.includes(` ${origin}/`)),
       /** CONNECT tunnels opened to `hostPort` (e.g. 127.0.0.1:8443). */
       connects: (hostPort) => requestLines().filter((line) => line.includes(`CONNECT ${hostPort} `)),
-      /** Lines where tinyproxy refused a client for its credentials. */
-      authFailures: () => log().split('\n').filter((line) => /auth|401|407/i.test(line) && /fail|unauthori|required/i.test(line)),
       async stop() {
         if (stopped) return;
         stopped = true;
