@@ -13,6 +13,8 @@ import {
 } from './lib/influxdb-api-shape';
 import type { StreamRegistry } from './lib/stream-registry';
 import { RemoteClient } from './lib/writer';
+import { connectionSecrets } from './lib/connection/dispatcher';
+import { resolveConnection } from './connection-nodes';
 
 const READ = 'influxdb-replication.read';
 const WRITE = 'influxdb-replication.write';
@@ -80,20 +82,23 @@ export function registerAdminRoutes(RED: NodeAPI, registry: StreamRegistry): voi
       password: secret('password'),
     };
     const settings = remoteSettingsFromConfig(body);
-    const problems = validateRemote(settings, credentials);
-    if (problems.length > 0) return res.json({ ok: false, statusCode: null, message: problems.join('; ') });
+    // The dialog sends the ids of the tls-config and http proxy nodes it picked; they must be deployed.
+    const connection = resolveConnection(RED, body.tls, body.proxy);
+    const secrets = [...secretsOf(credentials), ...connectionSecrets(settings, connection.options)];
+    const problems = [...validateRemote(settings, credentials), ...connection.problems];
+    if (problems.length > 0) return res.json({ ok: false, statusCode: null, message: redact(problems.join('; '), secrets) });
     const bucket = typeof body.bucket === 'string' ? body.bucket.trim() : '';
     let client: RemoteClient;
     try {
-      client = new RemoteClient(settings, credentials);
+      client = new RemoteClient(settings, credentials, { connection: connection.options });
     } catch (err) {
-      return res.json({ ok: false, statusCode: null, message: redact((err as Error).message, secretsOf(credentials)) });
+      return res.json({ ok: false, statusCode: null, message: redact((err as Error).message, secrets) });
     }
     client
       .validate(bucket)
       .then(
-        (result) => res.json({ ...result, message: redact(result.message, secretsOf(credentials)) }),
-        (err: Error) => res.json({ ok: false, statusCode: null, message: redact(err.message, secretsOf(credentials)) }),
+        (result) => res.json({ ...result, message: redact(result.message, secrets) }),
+        (err: Error) => res.json({ ok: false, statusCode: null, message: redact(err.message, secrets) }),
       )
       .finally(() => client.close().catch(() => undefined));
   });

@@ -4,6 +4,8 @@
 import type { NodeAPI } from 'node-red';
 import { RemoteClient } from './lib/writer';
 import { type RemoteCredentials, remoteSettingsFromConfig, secretsOf, validateRemote } from './lib/remote';
+import { connectionSecrets } from './lib/connection/dispatcher';
+import { resolveConnection } from './connection-nodes';
 import type { InfluxdbRemoteDef, InfluxdbRemoteNode } from './node-types';
 import { translator } from './i18n';
 
@@ -14,7 +16,9 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const credentials: RemoteCredentials = this.credentials ?? {};
     this.remoteSettings = remoteSettingsFromConfig(config);
-    this.problems = validateRemote(this.remoteSettings, credentials);
+    // The optional tls-config and http proxy nodes apply to every connection to this remote.
+    const connection = resolveConnection(RED, config.tls, config.proxy);
+    this.problems = [...validateRemote(this.remoteSettings, credentials), ...connection.problems];
     if (this.problems.length > 0) {
       this.error(t('influxdb-remote.errors.invalid', { name: this.name || this.id, problems: this.problems.join('; ') }));
     }
@@ -22,10 +26,10 @@ export = function (RED: NodeAPI) {
     let client: RemoteClient | null = null;
     this.getClient = () => {
       if (this.problems.length > 0) throw new Error(this.problems.join('; '));
-      if (!client) client = new RemoteClient(this.remoteSettings, credentials);
+      if (!client) client = new RemoteClient(this.remoteSettings, credentials, { connection: connection.options });
       return client;
     };
-    this.secrets = () => secretsOf(credentials);
+    this.secrets = () => [...secretsOf(credentials), ...connectionSecrets(this.remoteSettings, connection.options)];
 
     this.on('close', (_removed: boolean, done: () => void) => {
       const closing = client;

@@ -10,6 +10,10 @@ export interface InfluxdbRemoteDef extends NodeDef {
   allowInsecureTLS: boolean;
   caFile?: string;
   description?: string;
+  /** Id of a core tls-config node (optional). */
+  tls?: string;
+  /** Id of a core http proxy node (optional). */
+  proxy?: string;
 }
 
 export interface InfluxdbRemoteNode extends Node<RemoteCredentials> {

@@ -502,4 +502,9 @@ module.exports = {
   sleep,
   findBinary,
   basicAuth,
+  // For launchers of other servers (tinyproxy.js, tls-terminator.js).
+  requireBinary,
+  spawnServer,
+  waitUntilReady,
+  readLog,
 };

@@ -241,3 +241,133 @@ describe('reliability: a node id cannot steer the queue path (real Node-RED)', f
     assert.deepStrictEqual(fs.readdirSync(parent), ['queues']);
   });
 });
+
+describe('reliability: proxy credentials and key passphrases never leak (real Node-RED)', function () {
+  this.timeout(120000);
+  const { makeClientCertPKI } = require('../harness/tls-terminator');
+  const http = require('http');
+  const PROXY_USER = 'proxy-user';
+  const PROXY_PASSWORD = 'rel-proxy-pass-81f3c0';
+  const ENV_PASSWORD = 'rel-env-proxy-pass-2d6b';
+  const KEY_PASSPHRASE = 'rel-key-passphrase-e47a';
+  const WRONG_PASSPHRASE = 'rel-wrong-passphrase-19cd';
+  const b64 = (user, password) => Buffer.from(`${user}:${password}`).toString('base64');
+  const PROXY_SECRETS = [PROXY_PASSWORD, ENV_PASSWORD, KEY_PASSPHRASE, WRONG_PASSPHRASE, b64(PROXY_USER, PROXY_PASSWORD), b64(PROXY_USER, ENV_PASSWORD)];
+  let echoProxy;
+  const proxyAuthSeen = [];
+  let pki;
+  let red;
+  let queueRoot;
+
+  /** The worst proxy: it puts the Proxy-Authorization it got, decoded, into its answers (502 forwarded, 407 CONNECT). */
+  async function startEchoingProxy() {
+    const echo = (header) => {
+      proxyAuthSeen.push(header || '');
+      const decoded = header ? Buffer.from(header.replace(/^Basic /, ''), 'base64').toString('utf8') : '';
+      return `bad gateway; you sent "${header}" (${decoded})`;
+    };
+    const server = http.createServer((req, res) => {
+      const text = echo(req.headers['proxy-authorization']);
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(text);
+    });
+    server.on('connect', (req, socket) => {
+      const text = echo(req.headers['proxy-authorization']);
+      socket.end(`HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="echo"\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${server.address().port}`, port: server.address().port, stop: () => new Promise((r) => server.close(r)) };
+  }
+
+  before(async () => {
+    queueRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-secrets-queue-'));
+    pki = makeClientCertPKI({ passphrase: KEY_PASSPHRASE });
+    echoProxy = await startEchoingProxy();
+    const spec = gatewayFlow({
+      remotes: [
+        { id: 'rp-http', url: 'http://127.0.0.1:9', token: TOKEN },
+        { id: 'rp-https', url: 'https://127.0.0.1:9', token: TOKEN },
+        { id: 'rp-env', url: 'https://127.0.0.1:10', token: TOKEN },
+        { id: 'rp-wrong-key', url: 'https://127.0.0.1:11', token: TOKEN },
+      ],
+      streams: ['http', 'https', 'env', 'wrongkey'].map((id) => ({ id: `p${id}`, remote: `rp-${id === 'wrongkey' ? 'wrong-key' : id}` })),
+    });
+    const { flows, credentials } = spec;
+    flows.push(
+      { id: 'p-echo', type: 'http proxy', name: 'echoing proxy', url: echoProxy.url, noproxy: [] },
+      { id: 'tls-pass', type: 'tls-config', name: 'encrypted key', cert: pki.clientCert.file, key: pki.clientKeyEncrypted.file, ca: pki.ca.file, verifyservercert: true },
+      { id: 'tls-wrong', type: 'tls-config', name: 'wrong passphrase', cert: pki.clientCert.file, key: pki.clientKeyEncrypted.file, ca: pki.ca.file, verifyservercert: true },
+    );
+    credentials['p-echo'] = { username: PROXY_USER, password: PROXY_PASSWORD };
+    credentials['tls-pass'] = { passphrase: KEY_PASSPHRASE };
+    credentials['tls-wrong'] = { passphrase: WRONG_PASSPHRASE };
+    const link = { 'rp-http': { proxy: 'p-echo' }, 'rp-https': { proxy: 'p-echo', tls: 'tls-pass' }, 'rp-env': { tls: 'tls-pass' }, 'rp-wrong-key': { tls: 'tls-wrong' } };
+    for (const node of flows) if (link[node.id]) Object.assign(node, link[node.id]);
+    red = await startNodeRed({
+      flows,
+      credentials,
+      settings: fastWriterSettings(queueRoot, { requestTimeoutMs: 1000 }),
+      env: { https_proxy: `http://${PROXY_USER}:${ENV_PASSWORD}@127.0.0.1:${echoProxy.port}` },
+    });
+    await waitFor(async () => Object.keys(await replicationRows(red)).length === 4, { timeoutMs: 20000, message: 'the streams to open' });
+  });
+
+  after(async () => {
+    if (red) await red.stop();
+    if (echoProxy) await echoProxy.stop();
+    if (pki) pki.remove();
+    if (queueRoot) fs.rmSync(queueRoot, { recursive: true, force: true });
+  });
+
+  it('keeps proxy passwords (node and environment) and key passphrases out of every place', async () => {
+    const answers = [];
+    for (const id of ['phttp', 'phttps', 'penv', 'pwrongkey']) {
+      const res = await post(red, id, `secret_test,stream=${id} v=1i ${Date.now()}000000`);
+      answers.push(`POST /ingest/${id}: ${res.status} ${res.text}`);
+    }
+    for (const body of [
+      { id: 'rp-http', remoteURL: 'http://127.0.0.1:9', proxy: 'p-echo' },
+      { id: 'rp-https', remoteURL: 'https://127.0.0.1:9', proxy: 'p-echo', tls: 'tls-pass' },
+      { id: 'rp-env', remoteURL: 'https://127.0.0.1:10', tls: 'tls-pass' },
+      { id: 'rp-wrong-key', remoteURL: 'https://127.0.0.1:11', tls: 'tls-wrong' },
+    ]) {
+      const res = await red.request('POST', '/influxdb-replication/remotes/validate', {
+        body: { remoteOrgID: 'org', writeAPI: 'v2', remoteAPIToken: '__PWRD__', bucket: 'b', ...body },
+      });
+      assert.strictEqual(res.status, 200, res.text);
+      answers.push(`validate ${body.id}: ${res.text}`);
+    }
+    const rows = await waitFor(
+      async () => {
+        const all = await replicationRows(red);
+        return ['phttp', 'phttps', 'penv'].every((id) => all[id] && all[id].latestErrorMessage) ? all : null;
+      },
+      { timeoutMs: 30000, message: 'every stream to hit its error' },
+    );
+    // The proxy did receive both passwords, and echoed them: the search below is not vacuous.
+    assert.ok(proxyAuthSeen.includes(`Basic ${b64(PROXY_USER, PROXY_PASSWORD)}`), 'the proxy node credentials reached the proxy');
+    assert.ok(proxyAuthSeen.includes(`Basic ${b64(PROXY_USER, ENV_PASSWORD)}`), 'the environment credentials reached the proxy');
+    assert.match(rows.phttp.latestErrorMessage, /bad gateway/);
+    assert.match(rows.phttp.latestErrorMessage, /\*\*\*/, 'the echoed credentials are masked');
+    assert.match(rows.phttps.latestErrorMessage, /proxy http:\/\/127\.0\.0\.1:\d+ \(proxy node\)/);
+    assert.match(rows.penv.latestErrorMessage, /proxy http:\/\/127\.0\.0\.1:\d+ \(environment variable https_proxy\)/);
+
+    const seen = await observed(red);
+    const places = {
+      'flows.json': fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8'),
+      'flows_cred.json': fs.readFileSync(path.join(red.userDir, 'flows_cred.json'), 'utf8'),
+      'GET /flows': JSON.stringify(await red.getFlows()),
+      'GET /flow/rel (export of the tab)': (await red.request('GET', '/flow/rel')).text,
+      'GET /credentials (proxy, tls)': (await red.request('GET', '/credentials/http%20proxy/p-echo')).text + (await red.request('GET', '/credentials/tls-config/tls-pass')).text,
+      'GET /influxdb-replication/replications': JSON.stringify(rows),
+      'GET /influxdb-replication/remotes': (await red.request('GET', '/influxdb-replication/remotes')).text,
+      'answers (ingest, Test connection)': answers.join('\n'),
+      'log (trace level)': red.logs(),
+      'status texts': JSON.stringify(seen.status),
+      'error messages (Catch)': JSON.stringify(seen.errors),
+    };
+    for (const [place, text] of Object.entries(places)) assert.ok(text.length > 0, `${place} is empty: nothing was checked`);
+    const leaks = Object.entries(places).flatMap(([place, text]) => PROXY_SECRETS.filter((s) => text.includes(s)).map((s) => `${place} contains ${s}`));
+    assert.deepStrictEqual(leaks, []);
+  });
+});

@@ -6,8 +6,9 @@ import { join } from 'path';
 import { promisify } from 'util';
 import { gunzipSync, gzip as gzipCallback } from 'zlib';
 import type { Dispatcher } from 'undici';
+import { connectionSecrets } from '../connection/dispatcher';
 import { parseRetryAfter } from './backoff';
-import { createDispatcher, type DispatcherFactory } from './connection';
+import { createDispatcher, type ConnectionOptions, type DispatcherFactory } from './connection';
 import {
   buildWriteRequest,
   joinURL,
@@ -96,6 +97,8 @@ export interface RemoteClientOptions {
   userAgent?: string;
   /** Sockets in the pool; a stream uses at most 4 requests at a time. */
   connections?: number;
+  /** TLS config node, proxy node and environment for the connection (src/lib/connection). */
+  connection?: ConnectionOptions;
   /** Where the HTTP connections come from (see connection.ts); tests pass a mock transport here. */
   createDispatcher?: DispatcherFactory;
 }
@@ -111,9 +114,9 @@ export class RemoteClient {
   constructor(settings: RemoteSettings, credentials: RemoteCredentials, options: RemoteClientOptions = {}) {
     this.settings = { ...settings };
     this.credentials = { ...credentials };
-    this.secrets = secretsOf(credentials);
+    this.secrets = [...secretsOf(credentials), ...connectionSecrets(settings, options.connection)];
     this.userAgent = options.userAgent || USER_AGENT;
-    this.pool = (options.createDispatcher ?? createDispatcher)(settings, { connections: options.connections });
+    this.pool = (options.createDispatcher ?? createDispatcher)(settings, { ...options.connection, connections: options.connections ?? 4 });
   }
 
   /** POSTs line protocol to the bucket (a name, an ID, or `db/rp` for v1). Resolves with the outcome. */

@@ -11,6 +11,7 @@ const path = require('path');
 const { startVictoriaMetrics, waitFor, sleep } = require('../../harness/servers');
 const { startFaultProxy } = require('../../harness/fault-proxy');
 const { startNodeRed } = require('../../harness/node-red');
+const { startTinyproxy } = require('../../harness/tinyproxy');
 const { LoadGenerator } = require('./load-generator');
 const { startRecordingRelay } = require('./recording-relay');
 const { startRssSampler } = require('../../harness/rss');
@@ -30,6 +31,8 @@ const FLAP_MODES = ['pass', 'pass', 'reset', 'blackhole', 'refuse', 'close'];
  *   linesPerRequest (20), concurrency (1: the order check needs one request in flight), maxBatchBytes (4000)
  *   flapEveryMs [min, max] (default [100, 400]), drainTimeoutMs (120000), pauseBetweenMs (0),
  *   ackIntervalMs (the writer's default; for the duplicate bound), log (function)
+ *   throughTinyproxy (false): a real tinyproxy with Basic auth between Node-RED and the fault proxy, set on the
+ *     remote as a Node-RED http proxy node; the result then counts the requests tinyproxy's log shows
  * Resolves with the figures; the caller asserts. Everything it started is stopped, even on failure.
  */
 async function runCrashScenario(options = {}) {
@@ -46,6 +49,7 @@ async function runCrashScenario(options = {}) {
     pauseBetweenMs = 0,
     ackIntervalMs = DEFAULT_ACK_INTERVAL_MS,
     log = () => {},
+    throughTinyproxy = false,
   } = options;
   const random = createRandom(seed);
   const queueRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-queue-'));
@@ -58,6 +62,7 @@ async function runCrashScenario(options = {}) {
   let flapping = false;
   let flapper = Promise.resolve();
   let modeChanges = 0;
+  let forwardProxy;
   try {
     vm = await startVictoriaMetrics();
     relay = await startRecordingRelay(vm.url, { windowMs: ackIntervalMs });
@@ -66,6 +71,12 @@ async function runCrashScenario(options = {}) {
       remotes: [{ id: 'vm', url: proxy.url, token: 'crash-token' }],
       streams: [{ id: STREAM, remote: 'vm', maxBatchBytes, gzip: true }],
     });
+    if (throughTinyproxy) {
+      forwardProxy = await startTinyproxy({ auth: { username: 'crash', password: 'crash-proxy-pass' } });
+      flows.push({ id: 'fwd', type: 'http proxy', name: 'tinyproxy', url: forwardProxy.url, noproxy: [] });
+      credentials.fwd = { username: 'crash', password: 'crash-proxy-pass' };
+      flows.find((n) => n.id === 'vm').proxy = 'fwd';
+    }
     red = await startNodeRed({ flows, credentials, settings: fastWriterSettings(queueRoot), requirePackage: true });
     rss = startRssSampler(() => red.pid);
     load = new LoadGenerator({ url: () => `${red.url}/ingest/${STREAM}`, measurement: MEASUREMENT, linesPerRequest, concurrency, pauseBetweenMs }).start();
@@ -160,6 +171,7 @@ async function runCrashScenario(options = {}) {
       firstOutOfOrder: relayStats.firstOutOfOrder,
       relay: relayStats,
       row,
+      proxiedRequests: forwardProxy ? forwardProxy.requests(proxy.url).length : null,
       peakRssBytes: rss.peak(),
       durationMs: Date.now() - started,
     };
@@ -173,6 +185,7 @@ async function runCrashScenario(options = {}) {
     if (load) await load.close();
     if (red) await red.stop();
     if (proxy) await proxy.stop();
+    if (forwardProxy) await forwardProxy.stop();
     if (relay) await relay.stop();
     if (vm) await vm.stop();
     fs.rmSync(queueRoot, { recursive: true, force: true });
