@@ -183,8 +183,10 @@ export class ReplicationStream extends EventEmitter {
       maxAgeSeconds: this.config.maxAgeSeconds,
       dropNonRetryableData: this.config.dropNonRetryableData,
       currentQueueSizeBytes: stats.bytesOnDisk,
-      remainingBytesToBeSynced: stats.unsentBytes,
-      remainingLinesToBeSynced: stats.unsentLines,
+      // The queue acknowledges whole records: lines of a record the remote already took (while a line of it is
+      // refused, say) are still unsent for the queue, not for the user.
+      remainingBytesToBeSynced: Math.max(0, stats.unsentBytes - w.bytesSettled),
+      remainingLinesToBeSynced: Math.max(0, stats.unsentLines - w.linesSettled),
       latestResponseCode: w.latestResponseCode,
       latestErrorMessage: w.latestErrorMessage,
       state: this.stateName(w),
