@@ -282,6 +282,27 @@ describe('writer: blocked and stalled streams', function () {
       });
     }
 
+    it('a line the remote fails on only for a while is sent alone again before it is judged, and delivered', async function () {
+      const flaky = 'm,t=flaky v=1 1700000000000000500';
+      let aloneFailures = 0;
+      const server = await startCannedServer((req) => {
+        const ls = linesOf(req.body);
+        if (!ls.includes(flaky)) return { status: 204 };
+        // Fails on it until it has been sent alone once (a remote restarting a shard, say), then takes it.
+        if (ls.length === 1 && aloneFailures++ >= 1) return { status: 204 };
+        return { status: 500, body: 'timeout' };
+      });
+      cleanups.push(() => server.stop());
+      const { stream, dropped } = await openStream(server.url, { drop: true });
+      const all = lines(1000);
+      all[500] = flaky;
+      await stream.enqueue(all);
+      await waitFor(() => stream.row().remainingLinesToBeSynced === 0);
+      assert.strictEqual(dropped.length, 0);
+      assert.strictEqual(aloneFailures, 2);
+      assert.strictEqual(stream.row().state, 'ok');
+    });
+
     it('a remote that fails everything with 500 drops nothing and tries only a few parts of a batch', async function () {
       let down = true;
       const stored = new Set();

@@ -657,8 +657,42 @@ export class StreamWriter extends EventEmitter {
     }
     if (this.answered === suspicion.mark) return null;
     // Something else got through: the remote is healthy, and the lines it failed on alone are the cause.
-    for (const { line, refusal } of suspicion.deferred) held.push(...this.refuse([line], refusal, d));
+    for (const { line, refusal } of suspicion.deferred) held.push(...(await this.confirm(line, refusal, d)));
     return held;
+  }
+
+  /**
+   * A line the remote failed on while it accepted others is sent alone again before it is refused, so that a
+   * remote failing now and then is less likely to be taken for a bad line. Returns the line if it is kept.
+   */
+  private async confirm(line: string, refusal: Refusal, d: Delivery): Promise<string[]> {
+    const chunk: Chunk = { source: { body: line }, lines: 1, bytes: Buffer.byteLength(line), split: [line] };
+    let last = refusal;
+    for (let failed = 1; failed < SERVER_ERRORS_BEFORE_SUSPECT; ) {
+      await this.beforeAttempt(d.gen);
+      const result = await this.attempt(chunk, d.signal, true);
+      if (!this.isCurrent(d.gen) && result.statusCode === 0) throw new Cancelled();
+      const outcome = classifyStatus(result.statusCode);
+      if (outcome === 'ok') {
+        this.succeeded(chunk, d.entry);
+        return [];
+      }
+      if (isSuspect(result)) {
+        failed++;
+        last = describeSuspect(result);
+      } else if (outcome === 'data' || outcome === 'too-large') {
+        this.answered++;
+        return this.refuse([line], { statusCode: result.statusCode, errorMessage: result.errorMessage }, d);
+      } else {
+        // Not an answer about the line (503, 429, no answer, 401...): the ordinary handling waits it out.
+        this.failureKind = outcome === 'config' ? 'config' : 'retryable';
+        this.latestErrorMessage = result.errorMessage;
+        this.scheduleRetry(result.retryAfterMs);
+        this.changed();
+        return this.sendChunk(chunk, d, true, null);
+      }
+    }
+    return this.refuse([line], last, d);
   }
 
   /** A suspected chunk failed again: halve it, or put a single line aside until it is judged. */
