@@ -282,6 +282,63 @@ describe('writer: blocked and stalled streams', function () {
       });
     }
 
+    it('a message of that one line alone: the batches behind it show the remote is healthy, then it is dropped', async function () {
+      const server = await startCannedServer(panics);
+      cleanups.push(() => server.stop());
+      const { stream, dropped } = await openStream(server.url, { drop: true });
+      await stream.enqueue([poison]);
+      // Alone, nothing shows the remote is otherwise healthy: it is retried, not judged.
+      await waitFor(() => server.requests.length >= 8);
+      assert.strictEqual(dropped.length, 0);
+      assert.strictEqual(stream.row().state, 'retrying');
+      assert.strictEqual(stream.row().latestResponseCode, 500);
+      // Messages come one at a time behind it, as from a sensor flow.
+      const behind = lines(5, 'behind');
+      for (const line of behind) await stream.enqueue([line]);
+      await waitFor(() => stream.row().remainingLinesToBeSynced === 0);
+      assert.deepStrictEqual(dropped.map((d) => [d.lines, d.statusCode]), [[[poison], 500]]);
+      const accepted = new Set(server.requests.filter((r) => !linesOf(r.body).includes(poison)).flatMap((r) => linesOf(r.body)));
+      assert.deepStrictEqual(behind.filter((l) => !accepted.has(l)), []);
+      assert.strictEqual(stream.row().state, 'ok');
+    });
+
+    it('a message of that one line alone, kept: the stream is blocked with the answer once a later batch got through', async function () {
+      const server = await startCannedServer(panics);
+      cleanups.push(() => server.stop());
+      const { stream, dropped } = await openStream(server.url, { drop: false });
+      await stream.enqueue([poison]);
+      await waitFor(() => server.requests.length >= 4);
+      await stream.enqueue(lines(3, 'behind'));
+      const r = await waitFor(() => (stream.row().state === 'blocked' ? stream.row() : null));
+      assert.strictEqual(r.latestResponseCode, 500);
+      assert.match(r.latestErrorMessage, /HTTP 500 for this line alone/);
+      assert.strictEqual(r.remainingLinesToBeSynced, 1);
+      assert.strictEqual(dropped.length, 0);
+    });
+
+    it('one-line messages while the remote fails everything with 500: nothing dropped, all delivered after', async function () {
+      let down = true;
+      const stored = new Set();
+      const server = await startCannedServer((req) => {
+        if (down) return { status: 500, body: 'Internal Server Error' };
+        for (const l of linesOf(req.body)) stored.add(l);
+        return { status: 204 };
+      });
+      cleanups.push(() => server.stop());
+      const { stream, dropped } = await openStream(server.url, { drop: true });
+      const all = lines(12);
+      for (const line of all) {
+        await stream.enqueue([line]);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await waitFor(() => server.requests.length >= 40);
+      assert.strictEqual(dropped.length, 0);
+      down = false;
+      await waitFor(() => stream.row().remainingLinesToBeSynced === 0);
+      assert.strictEqual(dropped.length, 0);
+      assert.deepStrictEqual(all.filter((l) => !stored.has(l)), []);
+    });
+
     it('a line the remote fails on only for a while is sent alone again before it is judged, and delivered', async function () {
       const flaky = 'm,t=flaky v=1 1700000000000000500';
       let aloneFailures = 0;

@@ -105,6 +105,11 @@ const MAX_RETRY_AFTER_MS = 3_600_000;
  * a line that makes the remote fail (InfluxDB 1.6.7 panics with a 500 on some lines with exactly 100 tags).
  */
 export const SERVER_ERRORS_BEFORE_SUSPECT = 3;
+/**
+ * Deliveries of a single suspected line that may wait, each freeing its request slot, while later batches go
+ * out and show whether the remote is healthy. Bounds what a run of such lines holds in memory.
+ */
+const MAX_AWAITING_PROOF = 3;
 
 type Settings = Required<WriterOptions>;
 type FailureKind = 'retryable' | 'config';
@@ -227,6 +232,11 @@ export class StreamWriter extends EventEmitter {
   private blockingAnswer: Refusal | null = null;
   private linesSettled = 0;
   private bytesSettled = 0;
+  /** Deliveries of a single suspected line waiting for other batches to show the remote is healthy. */
+  private awaitingProof = 0;
+  private proofWaiters: Array<() => void> = [];
+  /** Bumped when the send loop finds nothing more to send: no proof will come from other batches now. */
+  private idleSignals = 0;
 
   private readonly onAppended = (): void => this.wake();
 
@@ -431,7 +441,8 @@ export class StreamWriter extends EventEmitter {
           await this.nextWake(true);
           continue;
         }
-        if (running.size >= this.settings.maxConcurrentRequests) {
+        // A delivery waiting for proof sends nothing meanwhile: the next batch may go in its slot.
+        if (running.size - this.awaitingProof >= this.settings.maxConcurrentRequests) {
           // Only while requests succeed: in an outage the batches would just wait in memory.
           if (this.failureKind === null && this.linesHeld === 0 && this.retryAt <= this.settings.now()) while (ahead.length < PREPARED_AHEAD) readAhead();
           flushAcks(false);
@@ -452,6 +463,10 @@ export class StreamWriter extends EventEmitter {
         }
         if (!this.isCurrent(gen)) break; // the batch is read again after the rewind of the next generation
         if (!next) {
+          if (this.awaitingProof > 0) {
+            this.idleSignals++;
+            this.notifyAwaitingProof();
+          }
           this.releaseBuffers();
           flushAcks(true);
           await (running.size ? Promise.race([...running, this.nextWake(true)]) : this.nextWake(true));
@@ -601,7 +616,7 @@ export class StreamWriter extends EventEmitter {
       let refusal: Refusal | null = null;
       if (outcome === 'too-large' || outcome === 'data') {
         // The remote read these lines and judged them: it is working, which a suspicion may need to know.
-        this.answered++;
+        this.countAnswered();
         refusal = { statusCode: result.statusCode, errorMessage: result.errorMessage };
       }
       else if (isSuspect(result)) {
@@ -655,7 +670,11 @@ export class StreamWriter extends EventEmitter {
       if (err instanceof Unproven) return null;
       throw err;
     }
-    if (this.answered === suspicion.mark) return null;
+    if (this.answered === suspicion.mark) {
+      // A line alone (a batch of one line is common when messages come one at a time): nothing else in its batch
+      // can show that the remote is healthy, so later batches go out meanwhile to find out.
+      if (chunk.lines !== 1 || !(await this.awaitProof(d, suspicion.mark))) return null;
+    }
     // Something else got through: the remote is healthy, and the lines it failed on alone are the cause.
     for (const { line, refusal } of suspicion.deferred) held.push(...(await this.confirm(line, refusal, d)));
     return held;
@@ -681,7 +700,7 @@ export class StreamWriter extends EventEmitter {
         failed++;
         last = describeSuspect(result);
       } else if (outcome === 'data' || outcome === 'too-large') {
-        this.answered++;
+        this.countAnswered();
         return this.refuse([line], { statusCode: result.statusCode, errorMessage: result.errorMessage }, d);
       } else {
         // Not an answer about the line (503, 429, no answer, 401...): the ordinary handling waits it out.
@@ -693,6 +712,39 @@ export class StreamWriter extends EventEmitter {
       }
     }
     return this.refuse([line], last, d);
+  }
+
+  /**
+   * Frees this delivery's request slot until another request is answered (true: the remote is healthy) or the
+   * send loop has nothing else to send (false). In an outage it waits until the other batches get through,
+   * and confirm() then sends its line again: nothing is judged while the remote fails everything.
+   */
+  private async awaitProof(d: Delivery, mark: number): Promise<boolean> {
+    if (this.awaitingProof >= MAX_AWAITING_PROOF) return false;
+    const idle = this.idleSignals;
+    this.awaitingProof++;
+    this.wake();
+    try {
+      while (this.answered === mark && this.idleSignals === idle) {
+        if (!this.isCurrent(d.gen)) throw new Cancelled();
+        await new Promise<void>((resolve) => this.proofWaiters.push(resolve));
+      }
+    } finally {
+      this.awaitingProof--;
+    }
+    return this.answered > mark;
+  }
+
+  /** The remote read and judged a request (2xx, or a refusal of bad data): it is working. */
+  private countAnswered(): void {
+    this.answered++;
+    this.notifyAwaitingProof();
+  }
+
+  private notifyAwaitingProof(): void {
+    const waiters = this.proofWaiters;
+    this.proofWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** A suspected chunk failed again: halve it, or put a single line aside until it is judged. */
@@ -775,7 +827,7 @@ export class StreamWriter extends EventEmitter {
   }
 
   private succeeded(chunk: Chunk, entry: WindowEntry): void {
-    this.answered++;
+    this.countAnswered();
     this.settle(entry, chunk.lines, chunk.bytes + 1);
     this.linesSent += chunk.lines;
     this.lastSuccessAt = this.settings.now();
@@ -803,6 +855,7 @@ export class StreamWriter extends EventEmitter {
   }
 
   private wake(): void {
+    this.notifyAwaitingProof();
     this.wakePending = true;
     const wakers = this.wakers;
     this.wakers = [];
