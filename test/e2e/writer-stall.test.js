@@ -144,6 +144,19 @@ describe('writer: lines InfluxDB 1.6.7 never takes', function () {
     assert.match(again.latestErrorMessage, /field type conflict/);
   });
 
+  it('a message holding only a line with 100 tags is dropped once later messages show the server is healthy', async function () {
+    const { stream, dropped } = await openStream(influx.url, { drop: true });
+    const tags = Array.from({ length: 100 }, (_, i) => `t${i}=v${i}`).join(',');
+    const panic = `alone,${tags} v=1 ${BASE_NS}`;
+    await stream.enqueue([panic]);
+    await waitFor(() => stream.writerState().requests >= 3, { timeoutMs: 20_000 });
+    const behind = makeLines('alonebehind', 5);
+    for (const line of behind) await stream.enqueue([line]);
+    await waitFor(() => stream.row().remainingLinesToBeSynced === 0, { timeoutMs: 20_000 });
+    assert.deepStrictEqual(dropped.map((d) => [d.lines, d.statusCode]), [[[panic], 500]]);
+    assert.strictEqual(await influx.countPoints('db1', 'rp1', 'alonebehind'), 5);
+  });
+
   for (const drop of [true, false]) {
     it(`a line with a control character (unreadable refusal) is isolated and ${drop ? 'dropped' : 'kept with a clear status'}`, async function () {
       const measurement = drop ? 'ctrldrop' : 'ctrlkeep';
