@@ -760,9 +760,10 @@ export class StreamWriter extends EventEmitter {
     this.latestErrorMessage = result.errorMessage;
     this.changed();
     const held = await this.bisect(lines, d, suspicion);
-    // Both halves failed and nothing else got through since the suspicion began: an outage, not a bad line.
-    // Stop here rather than try every line of the batch on a remote that fails everything.
-    if (this.answered === suspicion.mark) throw new Unproven();
+    // Both halves failed and nothing else got through since the suspicion began: an outage, or two bad lines side
+    // by side. Two lines are not enough to tell; from four on, stop here rather than try every line of the batch
+    // on a remote that fails everything.
+    if (lines.length > 2 && this.answered === suspicion.mark) throw new Unproven();
     return held;
   }
 
