@@ -618,8 +618,7 @@ export class StreamWriter extends EventEmitter {
         // The remote read these lines and judged them: it is working, which a suspicion may need to know.
         this.countAnswered();
         refusal = { statusCode: result.statusCode, errorMessage: result.errorMessage };
-      }
-      else if (isSuspect(result)) {
+      } else if (isSuspect(result)) {
         serverErrors++;
         if (suspicion) return this.suspectChunk(chunk, d, result, suspicion);
         if (result.unreadable || serverErrors >= SERVER_ERRORS_BEFORE_SUSPECT) {
@@ -627,6 +626,9 @@ export class StreamWriter extends EventEmitter {
           if (held) return held;
           serverErrors = 0;
         }
+      } else {
+        // A network error or a 503 says nothing about the lines: the count is of server errors in a row.
+        serverErrors = 0;
       }
       if (!refusal) {
         this.failureKind = outcome === 'config' ? 'config' : 'retryable';
@@ -670,11 +672,9 @@ export class StreamWriter extends EventEmitter {
       if (err instanceof Unproven) return null;
       throw err;
     }
-    if (this.answered === suspicion.mark) {
-      // A line alone (a batch of one line is common when messages come one at a time): nothing else in its batch
-      // can show that the remote is healthy, so later batches go out meanwhile to find out.
-      if (chunk.lines !== 1 || !(await this.awaitProof(d, suspicion.mark))) return null;
-    }
+    // Every line of the chunk failed (a batch of one line, common when messages come one at a time, or of two):
+    // nothing in it can show that the remote is healthy, so later batches go out meanwhile to find out.
+    if (this.answered === suspicion.mark && !(await this.awaitProof(d, suspicion.mark))) return null;
     // Something else got through: the remote is healthy, and the lines it failed on alone are the cause.
     for (const { line, refusal } of suspicion.deferred) held.push(...(await this.confirm(line, refusal, d)));
     return held;
