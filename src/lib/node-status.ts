@@ -25,7 +25,10 @@ export function formatBytes(bytes: number): string {
 
 function code(row: ReplicationRow): string {
   if (row.latestResponseCode === null) return '-';
-  return row.latestResponseCode === 0 ? 'net err' : String(row.latestResponseCode);
+  if (row.latestResponseCode !== 0) return String(row.latestResponseCode);
+  // No status code: no answer at all, unless a line is kept, which only an answer (one the client could not
+  // read) does.
+  return row.state === 'blocked' ? 'bad answer' : 'net err';
 }
 
 export function statusOf(row: ReplicationRow): NodeStatus {

@@ -154,6 +154,11 @@ export class ReplicationStream extends EventEmitter {
     return dropped;
   }
 
+  /** The writer's own figures (requests, retries, lines held) beyond what the row shows. */
+  writerState(): WriterState {
+    return this.writer.getState();
+  }
+
   row(now = Date.now()): ReplicationRow {
     const stats = this.queue.stats();
     const w = this.writer.getState();
@@ -171,8 +176,10 @@ export class ReplicationStream extends EventEmitter {
       maxAgeSeconds: this.config.maxAgeSeconds,
       dropNonRetryableData: this.config.dropNonRetryableData,
       currentQueueSizeBytes: stats.bytesOnDisk,
-      remainingBytesToBeSynced: stats.unsentBytes,
-      remainingLinesToBeSynced: stats.unsentLines,
+      // The queue acknowledges whole records: lines of a record the remote already took (while a line of it is
+      // refused, say) are still unsent for the queue, not for the user.
+      remainingBytesToBeSynced: Math.max(0, stats.unsentBytes - w.bytesSettled),
+      remainingLinesToBeSynced: Math.max(0, stats.unsentLines - w.linesSettled),
       latestResponseCode: w.latestResponseCode,
       latestErrorMessage: w.latestErrorMessage,
       state: this.stateName(w),

@@ -420,6 +420,32 @@ describe('influxdb-replication node', function () {
       assert.ok(!JSON.stringify(r).includes(TOKEN));
       assert.strictEqual(r.remainingLinesToBeSynced, 1, 'nothing is dropped on a 401');
     });
+    it('red ring with the refusing code while a refused line is kept; the row and output 1 carry the refusal', async () => {
+      responder = (req) =>
+        req.body.includes('bad=')
+          ? { status: 400, body: { code: 'invalid', message: 'partial write: field type conflict dropped=1' } }
+          : { status: 204 };
+      const n = await load();
+      const seen = statusRecorder(n.repl);
+      const statusMessages = collect(n.statusOut);
+      const lines = Array.from({ length: 200 }, (_, i) => (i === 150 ? `m bad="x" ${i + 1}` : `m v=${i} ${i + 1}`));
+      assert.strictEqual(await send(n, { payload: lines.join('\n') }), 'complete');
+      const bytes = Buffer.byteLength('m bad="x" 151');
+      const s = await waitFor(() => seen.find((x) => x.fill === 'red'));
+      assert.deepStrictEqual(s, { fill: 'red', shape: 'ring', text: `400 · ${bytes} B` });
+      const msg = await waitFor(() => statusMessages.find((m) => m.payload.state === 'blocked'), { message: 'a status message while blocked' });
+      for (const r of [msg.payload, await row()]) {
+        assert.strictEqual(r.latestResponseCode, 400);
+        assert.match(r.latestErrorMessage, /field type conflict/);
+        assert.strictEqual(r.remainingLinesToBeSynced, 1);
+        assert.strictEqual(r.remainingBytesToBeSynced, bytes);
+      }
+      // Its retries (the line alone) go on, and the badge stays red with the refusal.
+      const sent = server.requests.length;
+      await waitFor(() => server.requests.length >= sent + 2);
+      assert.ok(server.requests.slice(sent).every((r) => r.body === 'm bad="x" 151'));
+      assert.deepStrictEqual(seen[seen.length - 1], { fill: 'red', shape: 'ring', text: `400 · ${bytes} B` });
+    });
     it('grey when paused', async () => {
       const n = await load();
       const seen = statusRecorder(n.repl);

@@ -75,6 +75,11 @@ export interface WriteResult {
   bytesSent: number;
   /** The server's `X-Influxdb-Version` header, when it sent one (InfluxDB's /ping does). */
   version?: string;
+  /**
+   * The remote answered, but not in HTTP the client can read (statusCode is then 0): InfluxDB 1.x, for one,
+   * echoes a refused line in a header, control characters and all, and such a header fails the whole answer.
+   */
+  unreadable?: boolean;
 }
 
 export interface WriteOptions {
@@ -252,7 +257,10 @@ export class RemoteClient {
       let message: string;
       if (timedOut) message = `request timed out after ${timeoutMs} ms`;
       else if (signal?.aborted) message = 'request aborted';
-      else message = networkErrorText(err);
+      else if (isUnreadableAnswer(err)) {
+        const reason = (err as Error).message || 'malformed HTTP';
+        return { statusCode: 0, body: '', retryAfterMs: null, errorMessage: this.clean(`the remote's answer could not be read: ${reason}`), bytesSent, unreadable: true };
+      } else message = networkErrorText(err);
       return { statusCode: 0, body: '', retryAfterMs: null, errorMessage: this.clean(message), bytesSent: 0 };
     } finally {
       clearTimeout(timer);
@@ -303,6 +311,11 @@ export function errorTextOf(body: string, status: number): string {
     }
   }
   return trimmed || `HTTP ${status}`;
+}
+
+/** undici's parser refused the answer (a bad header, a broken status line): the remote did answer something. */
+function isUnreadableAnswer(err: unknown): boolean {
+  return (err as { name?: string } | null)?.name === 'HTTPParserError';
 }
 
 function networkErrorText(err: unknown): string {

@@ -55,10 +55,22 @@ export interface WriterState {
   state: WriterStateName;
   /** Blocked by configuration errors (401/403/404) or by bad lines that are kept. */
   blockedBy: 'config' | 'data' | null;
-  /** 0 for a network error, null before the first request. */
+  /**
+   * 0 for a network error (or an answer that could not be read), null before the first request. While lines
+   * the remote refused are kept (blocked by data), the answer that refused them, whatever came since.
+   */
   latestResponseCode: number | null;
-  /** The remote's error text (redacted), '' after a success. */
+  /** The remote's error text (redacted), '' after a success; while blocked by data, the refusal's text. */
   latestErrorMessage: string;
+  /** Lines the remote refused that are kept and retried (blocked by data). */
+  linesHeld: number;
+  /**
+   * Lines delivered (or dropped) that the queue still counts as unsent: the rest of a record that cannot be
+   * acknowledged yet because a line of it is held, or batches delivered ahead of one still in flight.
+   */
+  linesSettled: number;
+  /** Their bytes, counted as the queue does (each line with its newline). */
+  bytesSettled: number;
   requests: number;
   retries: number;
   linesSent: number;
@@ -88,16 +100,55 @@ const PREPARED_AHEAD = 3;
 /** A Retry-After longer than this (or than maxBackoffMs, if longer) is not believed. */
 const MAX_RETRY_AFTER_MS = 3_600_000;
 
+/**
+ * Consecutive server errors (5xx but 503) on the same request body before the writer suspects the body itself:
+ * a line that makes the remote fail (InfluxDB 1.6.7 panics with a 500 on some lines with exactly 100 tags).
+ */
+export const SERVER_ERRORS_BEFORE_SUSPECT = 3;
+/**
+ * Deliveries of a single suspected line that may wait, each freeing its request slot, while later batches go
+ * out and show whether the remote is healthy. Bounds what a run of such lines holds in memory.
+ */
+const MAX_AWAITING_PROOF = 3;
+
 type Settings = Required<WriterOptions>;
-type FailureKind = 'retryable' | 'config' | 'data';
+type FailureKind = 'retryable' | 'config';
 
 /** Unwinds a delivery when the writer stops or changes target; never reported. */
 class Cancelled extends Error {}
+
+/** Unwinds the bisection of a suspected body: the remote failed every part tried, so it is down, not the lines. */
+class Unproven extends Error {}
+
+/**
+ * The bisection of a body the remote keeps failing on (5xx) or answers unreadably: single lines that fail are
+ * put aside until something else was accepted, which proves the remote is otherwise healthy.
+ */
+interface Suspicion {
+  /** `answered` when the suspicion began. */
+  mark: number;
+  deferred: Array<{ line: string; refusal: Refusal }>;
+}
+
+interface Refusal {
+  statusCode: number;
+  errorMessage: string;
+}
+
+/** One batch being delivered, and what has become of its lines. */
+interface Delivery {
+  gen: number;
+  signal: AbortSignal;
+  drops: NonRetryableDrop[];
+  entry: WindowEntry;
+}
 
 interface Chunk {
   /** The text, read only when it must be (a retry without `encoded`, a bisection): a whole batch makes it lazily. */
   source: { readonly body: string };
   lines: number;
+  /** Uncompressed bytes of the text. */
+  bytes: number;
   split?: string[];
   /** The request body, prepared while the previous request was in flight (whole batches only). */
   encoded?: Buffer;
@@ -117,6 +168,9 @@ interface PreparedBatch {
 interface WindowEntry {
   ackTo: QueuePosition | null;
   done: boolean;
+  /** Lines (and bytes, each with its newline) of this batch delivered or dropped so far. */
+  settledLines: number;
+  settledBytes: number;
 }
 
 export class StreamWriter extends EventEmitter {
@@ -167,6 +221,22 @@ export class StreamWriter extends EventEmitter {
   private bytesSent = 0;
   private linesDropped = 0;
   private lastSuccessAt: number | null = null;
+  /**
+   * Requests the remote accepted or refused as bad data (it read them and judged them): a suspected line is
+   * judged only once the remote did that for something else.
+   */
+  private answered = 0;
+  /** Refused lines kept by deliveries in progress; the stream is blocked by data while there are any. */
+  private linesHeld = 0;
+  /** The answer that refused the kept lines (the latest such), shown while any are kept. */
+  private blockingAnswer: Refusal | null = null;
+  private linesSettled = 0;
+  private bytesSettled = 0;
+  /** Deliveries of a single suspected line waiting for other batches to show the remote is healthy. */
+  private awaitingProof = 0;
+  private proofWaiters: Array<() => void> = [];
+  /** Bumped when the send loop finds nothing more to send: no proof will come from other batches now. */
+  private idleSignals = 0;
 
   private readonly onAppended = (): void => this.wake();
 
@@ -262,18 +332,25 @@ export class StreamWriter extends EventEmitter {
 
   getState(): WriterState {
     const now = this.settings.now();
+    // Lines kept because the remote refused them block the stream until they go: other answers (a 204 for
+    // the good half of their batch, a 503 meanwhile) must not hide which answer that is.
+    const blockedBy = this.failureKind === 'config' ? 'config' : this.linesHeld > 0 ? 'data' : null;
+    const shown = blockedBy === 'data' && this.blockingAnswer ? this.blockingAnswer : null;
     let state: WriterStateName;
     if (this.stopped) state = 'stopped';
     else if (this.paused) state = 'paused';
-    else if (this.failureKind === 'config' || this.failureKind === 'data') state = 'blocked';
+    else if (blockedBy) state = 'blocked';
     else if (this.failureKind === 'retryable') state = 'retrying';
     else if (this.inflight > 0) state = 'sending';
     else state = 'idle';
     return {
       state,
-      blockedBy: this.failureKind === 'config' || this.failureKind === 'data' ? this.failureKind : null,
-      latestResponseCode: this.latestResponseCode,
-      latestErrorMessage: this.latestErrorMessage,
+      blockedBy,
+      latestResponseCode: shown ? shown.statusCode : this.latestResponseCode,
+      latestErrorMessage: shown ? shown.errorMessage : this.latestErrorMessage,
+      linesHeld: this.linesHeld,
+      linesSettled: this.linesSettled,
+      bytesSettled: this.bytesSettled,
       requests: this.requests,
       retries: this.retries,
       linesSent: this.linesSent,
@@ -305,6 +382,9 @@ export class StreamWriter extends EventEmitter {
   private async runGeneration(gen: number): Promise<void> {
     this.queue.rewind();
     this.batcher.clear();
+    // What was delivered but not acknowledged is read and sent again now.
+    this.linesSettled = 0;
+    this.bytesSettled = 0;
     const window: WindowEntry[] = [];
     const running = new Set<Promise<void>>();
     let acking: Promise<void> = Promise.resolve();
@@ -361,9 +441,10 @@ export class StreamWriter extends EventEmitter {
           await this.nextWake(true);
           continue;
         }
-        if (running.size >= this.settings.maxConcurrentRequests) {
+        // A delivery waiting for proof sends nothing meanwhile: the next batch may go in its slot.
+        if (running.size - this.awaitingProof >= this.settings.maxConcurrentRequests) {
           // Only while requests succeed: in an outage the batches would just wait in memory.
-          if (this.failureKind === null && this.retryAt <= this.settings.now()) while (ahead.length < PREPARED_AHEAD) readAhead();
+          if (this.failureKind === null && this.linesHeld === 0 && this.retryAt <= this.settings.now()) while (ahead.length < PREPARED_AHEAD) readAhead();
           flushAcks(false);
           await Promise.race([...running, this.nextWake(true)]);
           continue;
@@ -382,14 +463,18 @@ export class StreamWriter extends EventEmitter {
         }
         if (!this.isCurrent(gen)) break; // the batch is read again after the rewind of the next generation
         if (!next) {
+          if (this.awaitingProof > 0) {
+            this.idleSignals++;
+            this.notifyAwaitingProof();
+          }
           this.releaseBuffers();
           flushAcks(true);
           await (running.size ? Promise.race([...running, this.nextWake(true)]) : this.nextWake(true));
           continue;
         }
-        const entry: WindowEntry = { ackTo: next.ackTo, done: false };
+        const entry: WindowEntry = { ackTo: next.ackTo, done: false, settledLines: 0, settledBytes: 0 };
         window.push(entry);
-        const delivery: Promise<void> = this.deliver(next, gen, signal)
+        const delivery: Promise<void> = this.deliver(next, { gen, signal, drops: [], entry })
           .then(() => {
             entry.done = true;
           })
@@ -426,16 +511,20 @@ export class StreamWriter extends EventEmitter {
   }
 
   private async ackDelivered(window: WindowEntry[]): Promise<void> {
-    let ackTo: QueuePosition | null = null;
-    while (window.length > 0 && window[0].done) {
-      const entry = window.shift() as WindowEntry;
-      if (entry.ackTo) ackTo = entry.ackTo;
+    // Up to the last delivered batch that ends a record; delivered batches after it (the first part of a record
+    // bigger than a batch) wait for the batch that ends their record, and stay counted as settled until then.
+    let last = -1;
+    for (let i = 0; i < window.length && window[i].done; i++) if (window[i].ackTo) last = i;
+    if (last < 0) return;
+    const acked = window.splice(0, last + 1);
+    // Uncounted before the queue's figures drop: for a moment the remaining figures may be too high, never too low.
+    for (const entry of acked) {
+      this.linesSettled -= entry.settledLines;
+      this.bytesSettled -= entry.settledBytes;
     }
-    if (ackTo) {
-      await this.queue.ack(ackTo);
-      // The queue figures (remaining bytes, oldest age) change only now: report them.
-      this.changed();
-    }
+    await this.queue.ack(acked[last].ackTo as QueuePosition);
+    // The queue figures (remaining bytes, oldest age) change only now: report them.
+    this.changed();
   }
 
   /** The next batch: full if the queue has enough, otherwise what there is; null when nothing is queued. */
@@ -473,41 +562,76 @@ export class StreamWriter extends EventEmitter {
   }
 
   /** Resolves when every line of the batch was accepted or dropped as non-retryable. */
-  private async deliver(batch: PreparedBatch, gen: number, signal: AbortSignal): Promise<void> {
+  private async deliver(batch: PreparedBatch, d: Delivery): Promise<void> {
     if (batch.lines === 0 || batch.bytes === 0) return;
-    const drops: NonRetryableDrop[] = [];
     const { encoded } = batch;
     const gzip = this.settings.gzip;
     // The text is needed only to bisect (a data error, a 413): decoded from the request body then.
     const source = { get body(): string { return decodeBody(encoded, gzip); } };
-    let held = await this.sendChunk({ source, lines: batch.lines, encoded }, gen, signal, drops, false);
-    // Bad lines we may not drop: retry them with backoff, and the stream reports it is blocked by data.
-    for (let round = 0; held.length > 0; round++) {
-      this.failureKind = 'data';
-      this.retryAt = this.settings.now() + backoffDelay(round, this.settings.initialBackoffMs, this.settings.maxBackoffMs, this.settings.random);
-      this.changed();
-      held = await this.sendChunk({ source: { body: held.join('\n') }, lines: held.length, split: held }, gen, signal, drops, true);
+    let held = await this.sendChunk({ source, lines: batch.lines, bytes: batch.bytes, encoded }, d, false, null);
+    if (held.length > 0) {
+      // Bad lines we may not drop: only they are retried, with backoff, and the stream reports it is blocked by
+      // data (with the answer that refused them) until they are accepted, or the queue is purged.
+      let holding = held.length;
+      this.linesHeld += holding;
+      try {
+        for (let round = 0; held.length > 0; round++) {
+          this.retryAt = this.settings.now() + backoffDelay(round, this.settings.initialBackoffMs, this.settings.maxBackoffMs, this.settings.random);
+          this.changed();
+          const body = held.join('\n');
+          held = await this.sendChunk({ source: { body }, lines: held.length, bytes: Buffer.byteLength(body), split: held }, d, true, null);
+          this.linesHeld -= holding - held.length;
+          holding = held.length;
+        }
+      } finally {
+        this.linesHeld -= holding;
+        if (this.linesHeld === 0) this.blockingAnswer = null;
+        this.changed();
+      }
     }
-    for (const drop of drops) this.emit('dropped', drop);
+    for (const drop of d.drops) this.emit('dropped', drop);
   }
 
   /**
    * Sends a chunk until the remote accepts it; on a data error or 413 the chunk is bisected. Returns the single
    * lines that the remote refused and that may not be dropped. A batch of n lines with k bad lines costs
    * O(k log n) requests.
+   *
+   * A chunk the remote keeps failing on with a server error (or answers unreadably) is suspected of holding a
+   * line the remote cannot take: it is bisected too, and a single line that still fails is refused like a bad
+   * line, but only once the remote accepted something else meanwhile. If nothing gets through, the remote is
+   * down (or overloaded) for everything: the chunk is retried whole with backoff, and nothing is dropped.
    */
-  private async sendChunk(chunk: Chunk, gen: number, signal: AbortSignal, drops: NonRetryableDrop[], retry: boolean): Promise<string[]> {
+  private async sendChunk(chunk: Chunk, d: Delivery, retry: boolean, suspicion: Suspicion | null): Promise<string[]> {
+    let serverErrors = 0;
     for (;;) {
-      await this.beforeAttempt(gen);
-      const result = await this.attempt(chunk, signal, retry);
-      if (!this.isCurrent(gen) && result.statusCode === 0) throw new Cancelled();
+      await this.beforeAttempt(d.gen);
+      const result = await this.attempt(chunk, d.signal, retry);
+      if (!this.isCurrent(d.gen) && result.statusCode === 0) throw new Cancelled();
       const outcome = classifyStatus(result.statusCode);
       if (outcome === 'ok') {
-        this.succeeded(chunk.lines);
+        this.succeeded(chunk, d.entry);
         return [];
       }
-      if (outcome === 'retryable' || outcome === 'config') {
-        this.failureKind = outcome;
+      let refusal: Refusal | null = null;
+      if (outcome === 'too-large' || outcome === 'data') {
+        // The remote read these lines and judged them: it is working, which a suspicion may need to know.
+        this.countAnswered();
+        refusal = { statusCode: result.statusCode, errorMessage: result.errorMessage };
+      } else if (isSuspect(result)) {
+        serverErrors++;
+        if (suspicion) return this.suspectChunk(chunk, d, result, suspicion);
+        if (result.unreadable || serverErrors >= SERVER_ERRORS_BEFORE_SUSPECT) {
+          const held = await this.investigate(chunk, d, result);
+          if (held) return held;
+          serverErrors = 0;
+        }
+      } else {
+        // A network error or a 503 says nothing about the lines: the count is of server errors in a row.
+        serverErrors = 0;
+      }
+      if (!refusal) {
+        this.failureKind = outcome === 'config' ? 'config' : 'retryable';
         this.latestErrorMessage = result.errorMessage;
         this.scheduleRetry(result.retryAfterMs);
         this.changed();
@@ -515,27 +639,154 @@ export class StreamWriter extends EventEmitter {
         continue;
       }
       // 'too-large' or 'data': halve until the offending single lines are found.
-      this.latestErrorMessage = result.errorMessage;
+      this.latestErrorMessage = refusal.errorMessage;
       const lines = chunk.split ?? chunk.source.body.split('\n');
       if (lines.length > 1) {
         this.changed();
-        const mid = lines.length >> 1;
-        const left = lines.slice(0, mid);
-        const right = lines.slice(mid);
-        const heldLeft = await this.sendChunk({ source: { body: left.join('\n') }, lines: left.length, split: left }, gen, signal, drops, false);
-        const heldRight = await this.sendChunk({ source: { body: right.join('\n') }, lines: right.length, split: right }, gen, signal, drops, false);
-        return heldLeft.concat(heldRight);
+        return this.bisect(lines, d, suspicion);
       }
-      if (this.settings.dropNonRetryableData) {
-        this.linesDropped += lines.length;
-        const last = drops[drops.length - 1];
-        if (last && last.statusCode === result.statusCode && last.errorMessage === result.errorMessage) last.lines.push(...lines);
-        else drops.push({ lines: [...lines], statusCode: result.statusCode, errorMessage: result.errorMessage });
-        this.changed();
+      return this.refuse(lines, refusal, d);
+    }
+  }
+
+  private async bisect(lines: string[], d: Delivery, suspicion: Suspicion | null): Promise<string[]> {
+    const mid = lines.length >> 1;
+    const held: string[] = [];
+    for (const part of [lines.slice(0, mid), lines.slice(mid)]) {
+      const body = part.join('\n');
+      held.push(...(await this.sendChunk({ source: { body }, lines: part.length, bytes: Buffer.byteLength(body), split: part }, d, false, suspicion)));
+    }
+    return held;
+  }
+
+  /**
+   * A chunk the remote keeps failing on: bisects it to find the lines it fails on. Returns the lines kept
+   * (refused and not dropped), or null when the remote accepted none of it: then it is down, not the lines.
+   */
+  private async investigate(chunk: Chunk, d: Delivery, result: WriteResult): Promise<string[] | null> {
+    const suspicion: Suspicion = { mark: this.answered, deferred: [] };
+    let held: string[];
+    try {
+      held = await this.suspectChunk(chunk, d, result, suspicion);
+    } catch (err) {
+      if (err instanceof Unproven) return null;
+      throw err;
+    }
+    // Every line of the chunk failed (a batch of one line, common when messages come one at a time, or of two):
+    // nothing in it can show that the remote is healthy, so later batches go out meanwhile to find out.
+    if (this.answered === suspicion.mark && !(await this.awaitProof(d, suspicion.mark))) return null;
+    // Something else got through: the remote is healthy, and the lines it failed on alone are the cause.
+    for (const { line, refusal } of suspicion.deferred) held.push(...(await this.confirm(line, refusal, d)));
+    return held;
+  }
+
+  /**
+   * A line the remote failed on while it accepted others is sent alone again before it is refused, so that a
+   * remote failing now and then is less likely to be taken for a bad line. Returns the line if it is kept.
+   */
+  private async confirm(line: string, refusal: Refusal, d: Delivery): Promise<string[]> {
+    const chunk: Chunk = { source: { body: line }, lines: 1, bytes: Buffer.byteLength(line), split: [line] };
+    let last = refusal;
+    for (let failed = 1; failed < SERVER_ERRORS_BEFORE_SUSPECT; ) {
+      await this.beforeAttempt(d.gen);
+      const result = await this.attempt(chunk, d.signal, true);
+      if (!this.isCurrent(d.gen) && result.statusCode === 0) throw new Cancelled();
+      const outcome = classifyStatus(result.statusCode);
+      if (outcome === 'ok') {
+        this.succeeded(chunk, d.entry);
         return [];
       }
+      if (isSuspect(result)) {
+        failed++;
+        last = describeSuspect(result);
+      } else if (outcome === 'data' || outcome === 'too-large') {
+        this.countAnswered();
+        return this.refuse([line], { statusCode: result.statusCode, errorMessage: result.errorMessage }, d);
+      } else {
+        // Not an answer about the line (503, 429, no answer, 401...): the ordinary handling waits it out.
+        this.failureKind = outcome === 'config' ? 'config' : 'retryable';
+        this.latestErrorMessage = result.errorMessage;
+        this.scheduleRetry(result.retryAfterMs);
+        this.changed();
+        return this.sendChunk(chunk, d, true, null);
+      }
+    }
+    return this.refuse([line], last, d);
+  }
+
+  /**
+   * Frees this delivery's request slot until another request is answered (true: the remote is healthy) or the
+   * send loop has nothing else to send (false). In an outage it waits until the other batches get through,
+   * and confirm() then sends its line again: nothing is judged while the remote fails everything.
+   */
+  private async awaitProof(d: Delivery, mark: number): Promise<boolean> {
+    if (this.awaitingProof >= MAX_AWAITING_PROOF) return false;
+    const idle = this.idleSignals;
+    this.awaitingProof++;
+    this.wake();
+    try {
+      while (this.answered === mark && this.idleSignals === idle) {
+        if (!this.isCurrent(d.gen)) throw new Cancelled();
+        await new Promise<void>((resolve) => this.proofWaiters.push(resolve));
+      }
+    } finally {
+      this.awaitingProof--;
+    }
+    return this.answered > mark;
+  }
+
+  /** The remote read and judged a request (2xx, or a refusal of bad data): it is working. */
+  private countAnswered(): void {
+    this.answered++;
+    this.notifyAwaitingProof();
+  }
+
+  private notifyAwaitingProof(): void {
+    const waiters = this.proofWaiters;
+    this.proofWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** A suspected chunk failed again: halve it, or put a single line aside until it is judged. */
+  private async suspectChunk(chunk: Chunk, d: Delivery, result: WriteResult, suspicion: Suspicion): Promise<string[]> {
+    const lines = chunk.split ?? chunk.source.body.split('\n');
+    if (lines.length === 1) {
+      suspicion.deferred.push({ line: lines[0], refusal: describeSuspect(result) });
+      return [];
+    }
+    // The remote is not kept waiting by a backoff while it answers: its answers are about these lines.
+    this.failures = 0;
+    this.retryAt = 0;
+    this.latestErrorMessage = result.errorMessage;
+    this.changed();
+    const held = await this.bisect(lines, d, suspicion);
+    // Both halves failed and nothing else got through since the suspicion began: an outage, or two bad lines side
+    // by side. Two lines are not enough to tell; from four on, stop here rather than try every line of the batch
+    // on a remote that fails everything.
+    if (lines.length > 2 && this.answered === suspicion.mark) throw new Unproven();
+    return held;
+  }
+
+  /** Single lines the remote refused for good: dropped when the user allows it, otherwise kept (returned). */
+  private refuse(lines: string[], refusal: Refusal, d: Delivery): string[] {
+    if (!this.settings.dropNonRetryableData) {
+      this.blockingAnswer = refusal;
       return lines;
     }
+    this.linesDropped += lines.length;
+    this.settle(d.entry, lines.length, lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0));
+    const last = d.drops[d.drops.length - 1];
+    if (last && last.statusCode === refusal.statusCode && last.errorMessage === refusal.errorMessage) last.lines.push(...lines);
+    else d.drops.push({ lines: [...lines], statusCode: refusal.statusCode, errorMessage: refusal.errorMessage });
+    this.changed();
+    return [];
+  }
+
+  private settle(entry: WindowEntry, lines: number, bytes: number): void {
+    entry.settledLines += lines;
+    entry.settledBytes += bytes;
+    this.linesSettled += lines;
+    this.bytesSettled += bytes;
   }
 
   /** Waits while paused and while backing off; throws Cancelled when the writer stops or changes target. */
@@ -576,8 +827,10 @@ export class StreamWriter extends EventEmitter {
     return result;
   }
 
-  private succeeded(lines: number): void {
-    this.linesSent += lines;
+  private succeeded(chunk: Chunk, entry: WindowEntry): void {
+    this.countAnswered();
+    this.settle(entry, chunk.lines, chunk.bytes + 1);
+    this.linesSent += chunk.lines;
     this.lastSuccessAt = this.settings.now();
     this.latestErrorMessage = '';
     this.failures = 0;
@@ -603,6 +856,7 @@ export class StreamWriter extends EventEmitter {
   }
 
   private wake(): void {
+    this.notifyAwaitingProof();
     this.wakePending = true;
     const wakers = this.wakers;
     this.wakers = [];
@@ -640,6 +894,23 @@ export class StreamWriter extends EventEmitter {
   private changed(): void {
     this.emit('change', this.getState());
   }
+}
+
+/**
+ * A server error that may be caused by the lines sent: any 5xx but 503 (the remote saying it is unavailable)
+ * and answers with a Retry-After (the remote saying when to come back), and an answer that could not be read.
+ */
+function isSuspect(result: WriteResult): boolean {
+  if (result.unreadable) return true;
+  return result.statusCode >= 500 && result.statusCode !== 503 && result.retryAfterMs === null;
+}
+
+/** What a line the remote fails on alone is refused with: its answer, and why it is taken as the line's fault. */
+function describeSuspect(result: WriteResult): Refusal {
+  const because = result.unreadable
+    ? `${result.errorMessage}, for this line alone, while the remote accepts other lines`
+    : `HTTP ${result.statusCode} for this line alone, while the remote accepts other lines: ${result.errorMessage}`;
+  return { statusCode: result.statusCode, errorMessage: because };
 }
 
 function positive(value: number | undefined, fallback: number): number {
