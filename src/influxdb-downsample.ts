@@ -3,7 +3,14 @@
 // Downsampler (src/lib/downsample); this file adds the wall clock, the node context and Node-RED's messages.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { currentTimeNs, isPrecision, parseLine, preparePayload, type Precision } from './lib/line-protocol';
-import { Downsampler, type DownsampleProperties, downsampleStatus, parseDownsampleProperties, type WindowBatch } from './lib/downsample';
+import {
+  DOWNSAMPLE_DEFAULTS,
+  Downsampler,
+  type DownsampleProperties,
+  downsampleStatus,
+  parseDownsampleProperties,
+  type WindowBatch,
+} from './lib/downsample';
 import { translator } from './i18n';
 
 type DownsampleDef = NodeDef & DownsampleProperties & { precision?: string; contextStore?: string };
@@ -44,7 +51,7 @@ export = function (RED: NodeAPI) {
     const store = config.contextStore ? String(config.contextStore).trim() || undefined : undefined;
 
     const { options, problems } = parseDownsampleProperties(config);
-    const precision = config.precision || 'ns';
+    const precision = config.precision || DOWNSAMPLE_DEFAULTS.precision;
     if (!isPrecision(precision)) problems.push(`precision ${JSON.stringify(precision)} is not one of ns, us, ms, s`);
     const configError = problems.length > 0 ? t('influxdb-downsample.errors.config', { problems: problems.join('; ') }) : null;
 
@@ -241,5 +248,8 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType('influxdb-downsample', InfluxdbDownsample);
+  RED.nodes.registerType('influxdb-downsample', InfluxdbDownsample, {
+    // The editor reads the defaults as RED.settings.influxdbDownsampleDefaults: one source for both sides.
+    settings: { influxdbDownsampleDefaults: { value: DOWNSAMPLE_DEFAULTS, exportable: true } },
+  });
 };

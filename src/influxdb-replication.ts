@@ -6,7 +6,13 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { isPrecision, preparePayload, type LineError } from './lib/line-protocol';
 import { configErrorStatus, type NodeStatus, statusOf } from './lib/node-status';
 import { type DroppedLines, ReplicationStream, type StreamConfig } from './lib/stream';
-import { parseReplicationSettings, queueDirFor, type ReplicationProperties } from './lib/stream-config';
+import {
+  parseReplicationSettings,
+  queueDirFor,
+  REPLICATION_DEFAULTS,
+  REPLICATION_MINIMUMS,
+  type ReplicationProperties,
+} from './lib/stream-config';
 import { StreamRegistry, throttle } from './lib/stream-registry';
 import { registerAdminRoutes } from './admin-routes';
 import { translator } from './i18n';
@@ -221,5 +227,11 @@ export = function (RED: NodeAPI) {
     } as unknown as NodeMessageInFlow;
   }
 
-  RED.nodes.registerType('influxdb-replication', InfluxdbReplication);
+  RED.nodes.registerType('influxdb-replication', InfluxdbReplication, {
+    // The editor reads these as RED.settings.influxdbReplicationDefaults and ...Minimums: one source for both sides.
+    settings: {
+      influxdbReplicationDefaults: { value: REPLICATION_DEFAULTS, exportable: true },
+      influxdbReplicationMinimums: { value: REPLICATION_MINIMUMS, exportable: true },
+    },
+  });
 };

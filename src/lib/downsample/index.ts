@@ -18,6 +18,7 @@ export { SeriesLimitError, WindowStore, seriesKeyOf, sortTags } from './window-s
 export {
   DEFAULT_MAX_SERIES,
   DEFAULT_OPTIONS,
+  DOWNSAMPLE_DEFAULTS,
   type DownsampleOptions,
   type DownsampleProperties,
   type TimeSource,
