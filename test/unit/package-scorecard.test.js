@@ -118,6 +118,44 @@ describe('package scorecard (offline checks)', function () {
   });
 });
 
+/** Every file under `dir` whose name ends with `ext`, relative to `dir`. */
+function filesUnder(dir, ext) {
+  return fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith(ext)).sort();
+}
+
+describe('published package', function () {
+  it('runs nothing when a user installs it (npm 11 warns about install scripts); the build runs on pack', function () {
+    const scripts = pkg.scripts || {};
+    const atInstall = ['preinstall', 'install', 'postinstall', 'prepare'].filter((name) => name in scripts);
+    assert.deepStrictEqual(atInstall, [], 'install-time scripts');
+    assert.strictEqual(scripts.prepack, 'npm run build');
+    for (const name of ['start', 'test']) assert.match(scripts[name], /^npm run build && /, `npm ${name} builds first`);
+  });
+
+  it('npm pack ships every node file built from src/, the editor files and the examples', function () {
+    this.timeout(60000);
+    // --ignore-scripts: npm test has just built; this checks what `files` and the ignore files let through.
+    const out = require('child_process').execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+    const packed = new Set(JSON.parse(out)[0].files.map((f) => f.path));
+    const wanted = [
+      ...filesUnder(path.join(ROOT, 'src'), '.ts').map((f) => `nodes/${f.replace(/\.ts$/, '.js')}`),
+      ...Object.values(pkg['node-red'].nodes).map((f) => f.replace(/\.js$/, '.html')),
+      ...filesUnder(path.join(NODES_DIR, 'locales'), '.json').map((f) => `nodes/locales/${f}`),
+      ...exampleFiles().map((f) => `examples/${f}`),
+    ];
+    assert.ok(wanted.length > 30, `only ${wanted.length} files expected`);
+    assert.deepStrictEqual(wanted.filter((f) => !packed.has(f)), []);
+    assert.deepStrictEqual([...packed].filter((f) => /^(src|test|bench)\//.test(f)), [], 'sources and tests stay out');
+  });
+
+  it('requires every runtime dependency from the shipped node files (no unused dependency ships)', function () {
+    const code = filesUnder(NODES_DIR, '.js').map((f) => fs.readFileSync(path.join(NODES_DIR, f), 'utf8')).join('\n');
+    const required = new Set([...code.matchAll(/require\(["']((?:@[^/"']+\/)?[^/"']+)[^"']*["']\)/g)].map((m) => m[1]));
+    assert.ok(required.has('fs'), 'the pattern no longer finds require() calls');
+    assert.deepStrictEqual(Object.keys(pkg.dependencies || {}).filter((dep) => !required.has(dep)), []);
+  });
+});
+
 describe('example flows', function () {
   const files = exampleFiles();
   const types = registeredTypes();
