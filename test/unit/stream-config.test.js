@@ -4,7 +4,8 @@
 const assert = require('assert');
 const path = require('path');
 const { parseReplicationSettings, queueDirFor } = require('../../nodes/lib/stream-config');
-const { statusOf, formatBytes, MAX_STATUS_TEXT } = require('../../nodes/lib/node-status');
+const { statusOf: statusIn, formatBytes, MAX_STATUS_TEXT } = require('../../nodes/lib/node-status');
+const { catalogTranslator, readCatalog } = require('../../nodes/i18n');
 const { throttle } = require('../../nodes/lib/stream-registry');
 
 describe('parseReplicationSettings', function () {
@@ -74,6 +75,8 @@ describe('queueDirFor', function () {
 });
 
 describe('node status', function () {
+  const english = catalogTranslator(readCatalog('en-US', 'influxdb-replication'));
+  const statusOf = (r) => statusIn(r, (key, vars) => english(`influxdb-replication.${key}`, vars));
   const row = (over) => ({ state: 'ok', latestResponseCode: 204, remainingBytesToBeSynced: 0, ...over });
   it('formats bytes compactly', function () {
     assert.strictEqual(formatBytes(0), '0 B');

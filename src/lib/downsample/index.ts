@@ -33,4 +33,4 @@ export {
   MAX_EMPTY_WINDOWS_PER_SERIES,
   type WindowBatch,
 } from './downsampler';
-export { downsampleStatus } from './status';
+export { downsampleConfigErrorStatus, downsampleStatus, type StatusText } from './status';

@@ -1,6 +1,10 @@
 // The node's status badge: open series, windows emitted, late points, in under 20 characters.
 import type { DownsampleStats } from './downsampler';
 
+/** Looks up a text under `status.` in the node's message catalog (nodes/locales/<lang>/); __name__ placeholders
+ *  are filled from `vars`. */
+export type StatusText = (key: string, vars?: Record<string, string>) => string;
+
 export interface DownsampleStatus {
   fill: 'green' | 'yellow' | 'red' | 'grey' | 'blue';
   shape: 'dot' | 'ring';
@@ -19,14 +23,24 @@ export function compactCount(n: number): string {
 }
 
 /** Green while all is well, yellow once points arrived late (they are counted, not aggregated). */
-export function downsampleStatus(stats: Pick<DownsampleStats, 'openSeries' | 'windowsEmitted' | 'latePoints'>): DownsampleStatus {
+export function downsampleStatus(
+  stats: Pick<DownsampleStats, 'openSeries' | 'windowsEmitted' | 'latePoints'>,
+  t: StatusText,
+): DownsampleStatus {
   const series = compactCount(stats.openSeries);
   const windows = compactCount(stats.windowsEmitted);
   if (stats.latePoints === 0) {
-    return { fill: 'green', shape: stats.openSeries > 0 ? 'dot' : 'ring', text: fit([`${series} series · ${windows} win`, `${series} ser · ${windows} win`]) };
+    const texts = ['status.seriesWindows', 'status.seriesWindowsShort'].map((key) => t(key, { series, windows }));
+    return { fill: 'green', shape: stats.openSeries > 0 ? 'dot' : 'ring', text: fit(texts) };
   }
   const late = compactCount(stats.latePoints);
-  return { fill: 'yellow', shape: 'ring', text: fit([`${series} ser · ${windows} win · late ${late}`, `${series} ser · late ${late}`, `late ${late}`]) };
+  const texts = ['status.late', 'status.lateShort', 'status.lateOnly'].map((key) => t(key, { series, windows, late }));
+  return { fill: 'yellow', shape: 'ring', text: fit(texts) };
+}
+
+/** A red ring for a node that cannot run (bad settings). */
+export function downsampleConfigErrorStatus(t: StatusText): DownsampleStatus {
+  return { fill: 'red', shape: 'ring', text: t('status.configError') };
 }
 
 function fit(candidates: string[]): string {
