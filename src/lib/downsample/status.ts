@@ -1,9 +1,8 @@
 // The node's status badge: open series, windows emitted, late points, in under 20 characters.
+import type { StatusText } from '../node-status';
 import type { DownsampleStats } from './downsampler';
 
-/** Looks up a text under `status.` in the node's message catalog (nodes/locales/<lang>/); __name__ placeholders
- *  are filled from `vars`. */
-export type StatusText = (key: string, vars?: Record<string, string>) => string;
+export type { StatusText };
 
 export interface DownsampleStatus {
   fill: 'green' | 'yellow' | 'red' | 'grey' | 'blue';
