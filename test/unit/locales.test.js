@@ -32,6 +32,11 @@ function keysUsedInCode() {
     const code = fs.readFileSync(path.join(NODES_DIR, file), 'utf8');
     for (const m of code.matchAll(/\bt\('((influxdb-[a-z-]+)\.[a-zA-Z.]+)'/g)) used.push({ catalog: m[2], key: m[1], file });
   }
+  // The editor files: `this._('<catalog>.a.b')` and `node._(...)` in labels and dialogs.
+  for (const file of fs.readdirSync(NODES_DIR).filter((f) => f.endsWith('.html'))) {
+    const code = fs.readFileSync(path.join(NODES_DIR, file), 'utf8');
+    for (const m of code.matchAll(/\b(?:this|node)\._\('((influxdb-[a-z-]+)\.[a-zA-Z.]+)'/g)) used.push({ catalog: m[2], key: m[1], file });
+  }
   for (const [file, catalog] of [['lib/node-status.js', 'influxdb-replication'], ['lib/downsample/status.js', 'influxdb-downsample']]) {
     const code = fs.readFileSync(path.join(NODES_DIR, file), 'utf8');
     for (const m of code.matchAll(/'(status\.[a-zA-Z]+)'/g)) used.push({ catalog, key: `${catalog}.${m[1]}`, file });
@@ -55,6 +60,7 @@ describe('locales', function () {
     assert.ok(used.length > 30, `only ${used.length} keys found: the patterns no longer match the built code`);
     assert.ok(used.some((u) => u.key === 'influxdb-replication.status.paused'));
     assert.ok(used.some((u) => u.key === 'influxdb-downsample.status.lateOnly'));
+    assert.ok(used.some((u) => u.key === 'influxdb-replication.label.replicateTo'));
     const missing = [];
     for (const lang of LANGS) {
       for (const { catalog, key, file } of used) {
