@@ -5,16 +5,27 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { NodeAPI } from 'node-red';
 
-type Catalog = { [key: string]: string | Catalog };
+export type Catalog = { [key: string]: string | Catalog };
 export type Translate = (key: string, vars?: Record<string, string | number>) => string;
 
 export function translator(RED: NodeAPI, catalogName: string): Translate {
-  const file = path.join(__dirname, 'locales', 'en-US', `${catalogName}.json`);
-  const fallback = JSON.parse(fs.readFileSync(file, 'utf8')) as Catalog;
+  const fallback = catalogTranslator(readCatalog('en-US', catalogName));
   return (key, vars = {}) => {
     const translated = RED._(key, vars);
     if (translated && translated !== key) return translated;
-    const template = lookup(fallback, key);
+    return fallback(key, vars);
+  };
+}
+
+/** One language's catalog as shipped in nodes/locales/<lang>/<catalog>.json. */
+export function readCatalog(lang: string, catalogName: string): Catalog {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, 'locales', lang, `${catalogName}.json`), 'utf8')) as Catalog;
+}
+
+/** Lookup in one catalog (the key itself when it has no such message). */
+export function catalogTranslator(catalog: Catalog): Translate {
+  return (key, vars = {}) => {
+    const template = lookup(catalog, key);
     return template === undefined ? key : interpolate(template, vars);
   };
 }

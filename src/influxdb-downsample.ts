@@ -3,7 +3,16 @@
 // Downsampler (src/lib/downsample); this file adds the wall clock, the node context and Node-RED's messages.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { currentTimeNs, isPrecision, parseLine, preparePayload, type Precision } from './lib/line-protocol';
-import { Downsampler, type DownsampleProperties, downsampleStatus, parseDownsampleProperties, type WindowBatch } from './lib/downsample';
+import {
+  DOWNSAMPLE_DEFAULTS,
+  Downsampler,
+  type DownsampleProperties,
+  downsampleConfigErrorStatus,
+  downsampleStatus,
+  parseDownsampleProperties,
+  type StatusText,
+  type WindowBatch,
+} from './lib/downsample';
 import { translator } from './i18n';
 
 type DownsampleDef = NodeDef & DownsampleProperties & { precision?: string; contextStore?: string };
@@ -29,6 +38,7 @@ const PROBLEMS_NAMED = 3;
 
 export = function (RED: NodeAPI) {
   const t = translator(RED, 'influxdb-downsample');
+  const statusText: StatusText = (key, vars) => t(`influxdb-downsample.${key}`, vars);
   // Node-RED deletes a node's context when the node stops if no context store is configured in settings.js,
   // so a redeploy would lose the open windows. The closing node therefore also hands its snapshot to its
   // successor through this map (it lives as long as the runtime); the context store covers restarts.
@@ -44,8 +54,8 @@ export = function (RED: NodeAPI) {
     const store = config.contextStore ? String(config.contextStore).trim() || undefined : undefined;
 
     const { options, problems } = parseDownsampleProperties(config);
-    const precision = config.precision || 'ns';
-    if (!isPrecision(precision)) problems.push(`precision ${JSON.stringify(precision)} is not one of ns, us, ms, s`);
+    const precision = config.precision || DOWNSAMPLE_DEFAULTS.precision;
+    if (!isPrecision(precision)) problems.push(t('influxdb-downsample.errors.precisionSetting', { precision: JSON.stringify(precision) }));
     const configError = problems.length > 0 ? t('influxdb-downsample.errors.config', { problems: problems.join('; ') }) : null;
 
     let engine: Downsampler | null = null;
@@ -69,7 +79,7 @@ export = function (RED: NodeAPI) {
 
     const showStatus = () => {
       if (!engine) return;
-      const status = downsampleStatus(engine.stats());
+      const status = downsampleStatus(engine.stats(), statusText);
       const signature = `${status.fill}|${status.shape}|${status.text}`;
       if (signature === lastStatus) return;
       lastStatus = signature;
@@ -128,7 +138,7 @@ export = function (RED: NodeAPI) {
     const ready: Promise<void> = configError
       ? Promise.resolve().then(() => {
           node.error(configError);
-          node.status({ fill: 'red', shape: 'ring', text: 'config error' });
+          node.status(downsampleConfigErrorStatus(statusText));
         })
       : load()
           .catch((err: Error) => {
@@ -167,7 +177,7 @@ export = function (RED: NodeAPI) {
     });
 
     function handleInput(msg: DownsampleMessage, send: (msg: NodeMessage) => void, done: (err?: Error) => void): void {
-      if (!engine) return done(new Error(configError ?? 'downsampling is not running'));
+      if (!engine) return done(new Error(configError ?? t('influxdb-downsample.errors.notRunning')));
       if (msg.control !== undefined) {
         if (msg.control !== 'flush') {
           return done(new Error(t('influxdb-downsample.errors.control', { control: JSON.stringify(msg.control) })));
@@ -182,7 +192,9 @@ export = function (RED: NodeAPI) {
         return done(new Error(t('influxdb-downsample.errors.precision', { precision: JSON.stringify(inputPrecision) })));
       }
       const prepared = preparePayload(msg.payload, { precision: inputPrecision as Precision, nowNs: now() });
-      const problems: string[] = prepared.errors.map((e) => (e.lineNumber > 0 ? `line ${e.lineNumber}: ${e.reason}` : e.reason));
+      const problems: string[] = prepared.errors.map((e) =>
+        e.lineNumber > 0 ? t('influxdb-downsample.errors.line', { line: e.lineNumber, reason: e.reason }) : e.reason,
+      );
       let added = 0;
       let late = 0;
       let refused = prepared.errors.length;
@@ -205,7 +217,7 @@ export = function (RED: NodeAPI) {
       const total = prepared.lines.length + prepared.errors.length;
       if (problems.length > 0) {
         const named = problems.slice(0, PROBLEMS_NAMED).join('; ');
-        const more = problems.length > PROBLEMS_NAMED ? `; and ${problems.length - PROBLEMS_NAMED} more` : '';
+        const more = problems.length > PROBLEMS_NAMED ? t('influxdb-downsample.errors.more', { count: problems.length - PROBLEMS_NAMED }) : '';
         return done(new Error(t('influxdb-downsample.errors.refused', { refused, total, added, late, details: named + more })));
       }
       if (total === 0) return done(new Error(t('influxdb-downsample.errors.empty')));
@@ -241,5 +253,8 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType('influxdb-downsample', InfluxdbDownsample);
+  RED.nodes.registerType('influxdb-downsample', InfluxdbDownsample, {
+    // The editor reads the defaults as RED.settings.influxdbDownsampleDefaults: one source for both sides.
+    settings: { influxdbDownsampleDefaults: { value: DOWNSAMPLE_DEFAULTS, exportable: true } },
+  });
 };

@@ -3,12 +3,11 @@
 // and owns the one connection pool to the remote.
 import type { NodeAPI } from 'node-red';
 import { RemoteClient } from './lib/writer';
-import { type RemoteCredentials, remoteSettingsFromConfig, secretsOf, validateRemote } from './lib/remote';
+import { REMOTE_DEFAULTS, type RemoteCredentials, remoteSettingsFromConfig, secretsOf, validateRemote } from './lib/remote';
 import { connectionSecrets } from './lib/connection/dispatcher';
 import { resolveConnection } from './connection-nodes';
 import type { InfluxdbRemoteDef, InfluxdbRemoteNode } from './node-types';
 import { translator } from './i18n';
-
 
 export = function (RED: NodeAPI) {
   const t = translator(RED, 'influxdb-remote');
@@ -39,7 +38,9 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType<InfluxdbRemoteNode, InfluxdbRemoteDef, {}, RemoteCredentials>('influxdb-remote', InfluxdbRemote, {
+  RED.nodes.registerType<InfluxdbRemoteNode, InfluxdbRemoteDef, { influxdbRemoteDefaults: typeof REMOTE_DEFAULTS }, RemoteCredentials>('influxdb-remote', InfluxdbRemote, {
+    // The editor reads the defaults as RED.settings.influxdbRemoteDefaults: one source for both sides.
+    settings: { influxdbRemoteDefaults: { value: REMOTE_DEFAULTS, exportable: true } },
     credentials: {
       remoteAPIToken: { type: 'password' },
       username: { type: 'text' },

@@ -4,9 +4,15 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { isPrecision, preparePayload, type LineError } from './lib/line-protocol';
-import { configErrorStatus, type NodeStatus, statusOf } from './lib/node-status';
+import { configErrorStatus, type NodeStatus, type StatusText, statusOf } from './lib/node-status';
 import { type DroppedLines, ReplicationStream, type StreamConfig } from './lib/stream';
-import { parseReplicationSettings, queueDirFor, type ReplicationProperties } from './lib/stream-config';
+import {
+  parseReplicationSettings,
+  queueDirFor,
+  REPLICATION_DEFAULTS,
+  REPLICATION_MINIMUMS,
+  type ReplicationProperties,
+} from './lib/stream-config';
 import { StreamRegistry, throttle } from './lib/stream-registry';
 import { registerAdminRoutes } from './admin-routes';
 import { translator } from './i18n';
@@ -27,6 +33,7 @@ const STATUS_INTERVAL_MS = 1000;
 
 export = function (RED: NodeAPI) {
   const t = translator(RED, 'influxdb-replication');
+  const statusText: StatusText = (key, vars) => t(`influxdb-replication.${key}`, vars);
   const registry = new StreamRegistry();
   registerAdminRoutes(RED, registry);
 
@@ -47,8 +54,10 @@ export = function (RED: NodeAPI) {
     const node = this;
     const { settings, problems } = parseReplicationSettings(config);
     const remote = settings.remoteID ? (RED.nodes.getNode(settings.remoteID) as InfluxdbRemoteNode | null) : null;
-    if (settings.remoteID && !remote) problems.push(`remote ${settings.remoteID} is not deployed`);
-    if (remote && remote.problems.length > 0) problems.push(`remote "${remote.name || remote.id}": ${remote.problems.join('; ')}`);
+    if (settings.remoteID && !remote) problems.push(t('influxdb-replication.errors.remoteNotDeployed', { id: settings.remoteID }));
+    if (remote && remote.problems.length > 0) {
+      problems.push(t('influxdb-replication.errors.remoteInvalid', { name: remote.name || remote.id, problems: remote.problems.join('; ') }));
+    }
 
     const tuning = packageSettings();
     let stream: ReplicationStream | null = null;
@@ -68,7 +77,7 @@ export = function (RED: NodeAPI) {
     const showRow = (asMessage: boolean) => {
       if (!stream) return;
       const row = stream.row();
-      setStatus(statusOf(row));
+      setStatus(statusOf(row, statusText));
       if (asMessage) node.send([{ topic: 'status', payload: row }, null]);
       RED.comms.publish(`influxdb-replication/replications/${node.id}`, row, false);
     };
@@ -79,13 +88,13 @@ export = function (RED: NodeAPI) {
     const showQueued = throttle(() => showRow(false), STATUS_INTERVAL_MS);
 
     const showStatus = () => {
-      if (stream) setStatus(statusOf(stream.row()));
+      if (stream) setStatus(statusOf(stream.row(), statusText));
     };
 
     if (problems.length > 0) {
       configError = t('influxdb-replication.errors.config', { problems: problems.join('; ') });
       node.error(configError);
-      setStatus(configErrorStatus());
+      setStatus(configErrorStatus(statusText));
     } else {
       let client;
       let queueDir;
@@ -95,7 +104,7 @@ export = function (RED: NodeAPI) {
       } catch (err) {
         configError = (err as Error).message;
         node.error(configError);
-        setStatus(configErrorStatus());
+        setStatus(configErrorStatus(statusText));
       }
       if (client && queueDir) {
         const { precision: _appliedAtIngest, ...streamSettings } = settings;
@@ -124,7 +133,7 @@ export = function (RED: NodeAPI) {
           (err: Error) => {
             configError = t('influxdb-replication.errors.open', { message: err.message });
             node.error(configError);
-            setStatus(configErrorStatus());
+            setStatus(configErrorStatus(statusText));
             return null;
           },
         );
@@ -142,7 +151,7 @@ export = function (RED: NodeAPI) {
     ): Promise<void> {
       const ready = await opening;
       if (msg.control !== undefined) return handleControl(msg, ready, send, done);
-      if (!ready) return done(new Error(configError ?? 'replication stream is not running'));
+      if (!ready) return done(new Error(configError ?? t('influxdb-replication.errors.notRunning')));
 
       const precision = msg.precision === undefined || msg.precision === null || msg.precision === '' ? settings.precision : msg.precision;
       if (!isPrecision(precision)) {
@@ -170,7 +179,7 @@ export = function (RED: NodeAPI) {
       if (!CONTROLS.includes(control)) {
         return done(new Error(t('influxdb-replication.errors.control', { control: JSON.stringify(msg.control), allowed: CONTROLS.join(', ') })));
       }
-      if (!ready) return done(new Error(configError ?? 'replication stream is not running'));
+      if (!ready) return done(new Error(configError ?? t('influxdb-replication.errors.notRunning')));
       if (control === 'flush') ready.flush();
       else if (control === 'pause') ready.pause();
       else if (control === 'resume') ready.resume();
@@ -198,9 +207,9 @@ export = function (RED: NodeAPI) {
   function refusedLinesMessage(errors: LineError[], accepted: number): string {
     const named = errors
       .slice(0, REFUSED_LINES_NAMED)
-      .map((e) => (e.lineNumber > 0 ? `line ${e.lineNumber}: ${e.reason}` : e.reason))
+      .map((e) => (e.lineNumber > 0 ? t('influxdb-replication.errors.line', { line: e.lineNumber, reason: e.reason }) : e.reason))
       .join('; ');
-    const more = errors.length > REFUSED_LINES_NAMED ? `; and ${errors.length - REFUSED_LINES_NAMED} more` : '';
+    const more = errors.length > REFUSED_LINES_NAMED ? t('influxdb-replication.errors.more', { count: errors.length - REFUSED_LINES_NAMED }) : '';
     return t('influxdb-replication.errors.refused', {
       refused: errors.length,
       total: errors.length + accepted,
@@ -221,5 +230,11 @@ export = function (RED: NodeAPI) {
     } as unknown as NodeMessageInFlow;
   }
 
-  RED.nodes.registerType('influxdb-replication', InfluxdbReplication);
+  RED.nodes.registerType('influxdb-replication', InfluxdbReplication, {
+    // The editor reads these as RED.settings.influxdbReplicationDefaults and ...Minimums: one source for both sides.
+    settings: {
+      influxdbReplicationDefaults: { value: REPLICATION_DEFAULTS, exportable: true },
+      influxdbReplicationMinimums: { value: REPLICATION_MINIMUMS, exportable: true },
+    },
+  });
 };

@@ -169,15 +169,33 @@ export interface RemoteConfigValues {
   noSync?: unknown;
 }
 
+/** The value of every property a flow may leave out; the node file hands this same object to the editor. */
+export const REMOTE_DEFAULTS = Object.freeze({
+  name: '',
+  remoteURL: '',
+  remoteOrgID: '',
+  writeAPI: 'v2' as WriteAPI,
+  allowInsecureTLS: false,
+  noSync: false,
+  caFile: '',
+  /** Ids of an optional Node-RED tls-config and http proxy config node. */
+  tls: '',
+  proxy: '',
+  description: '',
+});
+
 /** Turns the editor's values into typed settings. */
 export function remoteSettingsFromConfig(config: RemoteConfigValues): RemoteSettings {
-  const caFile = String(config.caFile ?? '').trim();
+  const defaults = REMOTE_DEFAULTS;
+  const caFile = String(config.caFile ?? defaults.caFile).trim();
+  const allowInsecureTLS = config.allowInsecureTLS ?? defaults.allowInsecureTLS;
+  const noSync = config.noSync ?? defaults.noSync;
   return {
-    remoteURL: String(config.remoteURL ?? '').trim(),
-    remoteOrgID: String(config.remoteOrgID ?? '').trim(),
-    writeAPI: (String(config.writeAPI || 'v2')) as WriteAPI,
-    allowInsecureTLS: config.allowInsecureTLS === true || config.allowInsecureTLS === 'true',
+    remoteURL: String(config.remoteURL ?? defaults.remoteURL).trim(),
+    remoteOrgID: String(config.remoteOrgID ?? defaults.remoteOrgID).trim(),
+    writeAPI: (String(config.writeAPI || defaults.writeAPI)) as WriteAPI,
+    allowInsecureTLS: allowInsecureTLS === true || allowInsecureTLS === 'true',
     caFile: caFile || undefined,
-    noSync: config.noSync === true || config.noSync === 'true',
+    noSync: noSync === true || noSync === 'true',
   };
 }

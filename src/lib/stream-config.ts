@@ -17,6 +17,29 @@ export { DEFAULT_MAX_BATCH_BYTES };
 /** Smallest batch worth a request; smaller values would only multiply requests. */
 export const MIN_MAX_BATCH_BYTES = 1_000;
 
+/** The value of every property a flow may leave out. The node file hands this same object to the editor, so a
+ *  dialog opens a hand-written or older flow with what the stream actually runs with. */
+export const REPLICATION_DEFAULTS = Object.freeze({
+  name: '',
+  remote: '',
+  remoteBucketName: '',
+  remoteBucketID: '',
+  maxQueueSizeBytes: DEFAULT_MAX_QUEUE_SIZE_BYTES,
+  maxAgeSeconds: DEFAULT_MAX_AGE_SECONDS,
+  dropNonRetryableData: false,
+  precision: 'ns' as Precision,
+  maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
+  onQueueFull: OVERFLOW_REJECT as OverflowPolicy,
+  gzip: true,
+});
+
+/** The smallest value each number property takes (the editor checks the same ones). */
+export const REPLICATION_MINIMUMS = Object.freeze({
+  maxQueueSizeBytes: MIN_MAX_QUEUE_SIZE_BYTES,
+  maxAgeSeconds: 0,
+  maxBatchBytes: MIN_MAX_BATCH_BYTES,
+});
+
 export interface ReplicationProperties {
   name?: unknown;
   remote?: unknown;
@@ -75,10 +98,12 @@ export function parseReplicationSettings(props: ReplicationProperties): ParsedRe
   const remoteID = text(props.remote);
   if (!remoteID) problems.push('no remote (influxdb-remote) is selected');
 
-  const precision = text(props.precision) || 'ns';
+  const defaults = REPLICATION_DEFAULTS;
+  const min = REPLICATION_MINIMUMS;
+  const precision = text(props.precision) || defaults.precision;
   if (!isPrecision(precision)) problems.push(`precision must be one of ns, us, ms, s; got ${JSON.stringify(precision)}`);
 
-  const onQueueFull = text(props.onQueueFull) || OVERFLOW_REJECT;
+  const onQueueFull = text(props.onQueueFull) || defaults.onQueueFull;
   if (!isOverflowPolicy(onQueueFull)) {
     problems.push(`onQueueFull must be "${OVERFLOW_REJECT}" or "${OVERFLOW_DROP_OLDEST}", got ${JSON.stringify(onQueueFull)}`);
   }
@@ -88,13 +113,13 @@ export function parseReplicationSettings(props: ReplicationProperties): ParsedRe
     remoteID,
     remoteBucketName,
     remoteBucketID,
-    maxQueueSizeBytes: integer('maxQueueSizeBytes', props.maxQueueSizeBytes, DEFAULT_MAX_QUEUE_SIZE_BYTES, MIN_MAX_QUEUE_SIZE_BYTES),
-    maxAgeSeconds: integer('maxAgeSeconds', props.maxAgeSeconds, DEFAULT_MAX_AGE_SECONDS, 0),
-    dropNonRetryableData: bool(props.dropNonRetryableData, false),
-    precision: isPrecision(precision) ? precision : 'ns',
-    maxBatchBytes: integer('maxBatchBytes', props.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, MIN_MAX_BATCH_BYTES),
-    onQueueFull: isOverflowPolicy(onQueueFull) ? onQueueFull : OVERFLOW_REJECT,
-    gzip: bool(props.gzip, true),
+    maxQueueSizeBytes: integer('maxQueueSizeBytes', props.maxQueueSizeBytes, defaults.maxQueueSizeBytes, min.maxQueueSizeBytes),
+    maxAgeSeconds: integer('maxAgeSeconds', props.maxAgeSeconds, defaults.maxAgeSeconds, min.maxAgeSeconds),
+    dropNonRetryableData: bool(props.dropNonRetryableData, defaults.dropNonRetryableData),
+    precision: isPrecision(precision) ? precision : defaults.precision,
+    maxBatchBytes: integer('maxBatchBytes', props.maxBatchBytes, defaults.maxBatchBytes, min.maxBatchBytes),
+    onQueueFull: isOverflowPolicy(onQueueFull) ? onQueueFull : defaults.onQueueFull,
+    gzip: bool(props.gzip, defaults.gzip),
   };
   return { settings, problems };
 }

@@ -27,6 +27,10 @@ const UI_TIMEOUT_MS = 15000;
 const EXAMPLES = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort();
 const exampleNodes = (file) => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
 const first = (file, type) => exampleNodes(file).find((n) => n.type === type);
+// The runtime's defaults: what a node runs with when its flow lacks a property.
+const { REPLICATION_DEFAULTS } = require('../../nodes/lib/stream-config');
+const { REMOTE_DEFAULTS } = require('../../nodes/lib/remote');
+const { DOWNSAMPLE_DEFAULTS } = require('../../nodes/lib/downsample');
 
 describe('editor in a real browser (Node-RED + chromium)', function () {
   this.timeout(60000);
@@ -409,6 +413,109 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
       await viewerPage.close().catch(() => {});
       await secured.stop();
     }
+  });
+
+  /** Pastes a flow into Menu > Import (clipboard) and drops it on the canvas; returns once its tab exists. */
+  async function importFlow(flow) {
+    await page.locator('#red-ui-header-button-sidemenu').click();
+    await page.locator('#menu-item-import').click();
+    // The dialog reopens on the tab used last (the examples, above).
+    await page.locator('a[href="#red-ui-clipboard-dialog-import-tab-clipboard"]').click();
+    const text = page.locator('#red-ui-clipboard-dialog-import-text');
+    await text.fill(JSON.stringify(flow));
+    await text.dispatchEvent('keyup'); // the dialog checks the JSON on keyup
+    await page.locator('#red-ui-clipboard-dialog-ok:not([disabled])').click();
+    await page.waitForFunction((id) => !!RED.nodes.workspace(id), flow.find((n) => n.type === 'tab').id);
+    await page.mouse.click(900, 500);
+  }
+
+  /** The node as Menu > Export writes it. */
+  const exported = (id) => page.evaluate((nodeId) => RED.nodes.createExportableNodeSet([RED.nodes.node(nodeId)]).find((n) => n.id === nodeId), id);
+
+  /** Which of the dialog's fields for `properties` are marked invalid. */
+  const markedFields = (prefix, properties) =>
+    page.evaluate(([p, names]) => names.filter((name) => $(`#${p}-${name}`).hasClass('input-error')), [prefix, properties]);
+
+  /** Every default the flow lacked is in the exported node, as the runtime would read it. */
+  function assertHasDefaults(node, defaults, lacking) {
+    for (const property of lacking) {
+      const expected = defaults[property];
+      // Text fields save text: the runtime reads '500000' as 500000.
+      if (typeof expected === 'number') assert.strictEqual(Number(node[property]), expected, property);
+      else assert.strictEqual(node[property], expected, property);
+    }
+  }
+
+  it('a replication node with only name, remote and bucket opens with the runtime defaults; Done keeps gzip on', async function () {
+    const flow = [
+      { id: 'min-repl-tab', type: 'tab', label: 'minimal replication' },
+      { id: 'min-repl-remote', type: 'influxdb-remote', name: 'minimal remote', remoteURL: 'http://127.0.0.1:8086', writeAPI: 'v1', remoteOrgID: '', allowInsecureTLS: false, caFile: '' },
+      // As written by hand or saved by an earlier version of the package.
+      { id: 'min-repl', type: 'influxdb-replication', z: 'min-repl-tab', name: 'minimal', remote: 'min-repl-remote', remoteBucketName: 'edge', x: 300, y: 100, wires: [[], []] },
+    ];
+    await importFlow(flow);
+    const lacking = Object.keys(REPLICATION_DEFAULTS).filter((p) => !(p in flow[2]));
+    assert.ok(lacking.includes('gzip') && lacking.includes('maxBatchBytes') && lacking.includes('onQueueFull'));
+    // The canvas does not flag the node: the runtime runs it as it is.
+    assert.deepStrictEqual(await page.evaluate(() => [RED.nodes.node('min-repl').valid, RED.nodes.node('min-repl').validationErrors]), [true, []]);
+
+    await openNodeDialog('min-repl');
+    assert.deepStrictEqual(await markedFields('node-input', Object.keys(REPLICATION_DEFAULTS)), []);
+    assert.strictEqual(await page.locator('#node-input-gzip').isChecked(), true);
+    assert.strictEqual(await page.locator('#node-input-maxBatchBytes').inputValue(), String(REPLICATION_DEFAULTS.maxBatchBytes));
+    assert.strictEqual(await page.locator('#node-input-onQueueFull').inputValue(), REPLICATION_DEFAULTS.onQueueFull);
+    await shot('12-replication-minimal-flow-dialog');
+    await closeDialog('#node-dialog-ok');
+
+    const node = await exported('min-repl');
+    assertHasDefaults(node, REPLICATION_DEFAULTS, lacking);
+    assert.strictEqual(node.gzip, true);
+    assert.strictEqual(node.remoteBucketName, 'edge');
+    await page.evaluate(() => RED.workspaces.delete(RED.nodes.workspace('min-repl-tab')));
+  });
+
+  it('a remote with only its URL opens with the runtime defaults (v2 write API); Done keeps them', async function () {
+    const flow = [
+      { id: 'min-remote-tab', type: 'tab', label: 'minimal remote' },
+      { id: 'min-remote', type: 'influxdb-remote', remoteURL: 'http://127.0.0.1:8086' },
+      { id: 'min-remote-user', type: 'influxdb-replication', z: 'min-remote-tab', remote: 'min-remote', remoteBucketName: 'edge', x: 300, y: 100, wires: [[], []] },
+    ];
+    await importFlow(flow);
+    const lacking = Object.keys(REMOTE_DEFAULTS).filter((p) => !(p in flow[1]));
+    assert.ok(lacking.includes('writeAPI'));
+    await page.evaluate((id) => RED.editor.editConfig('', 'influxdb-remote', id), 'min-remote');
+    await page.waitForSelector('#node-config-input-remoteURL', { state: 'visible' });
+    assert.strictEqual(await page.locator('#node-config-input-writeAPI').inputValue(), REMOTE_DEFAULTS.writeAPI);
+    // The v2 rows are shown (the org and token of the default write API), not an empty choice.
+    assert.ok(await page.locator('#node-config-input-remoteOrgID').isVisible());
+    assert.strictEqual(await page.locator('#node-config-input-allowInsecureTLS').isChecked(), REMOTE_DEFAULTS.allowInsecureTLS);
+    assert.deepStrictEqual(await markedFields('node-config-input', ['remoteURL', 'writeAPI']), []);
+    await closeDialog('#node-config-dialog-ok');
+
+    const node = await exported('min-remote');
+    assertHasDefaults(node, REMOTE_DEFAULTS, lacking);
+    assert.strictEqual(node.writeAPI, 'v2');
+    assert.strictEqual(node.allowInsecureTLS, false);
+    await page.evaluate(() => RED.workspaces.delete(RED.nodes.workspace('min-remote-tab')));
+  });
+
+  it('a downsample node with no properties opens with the runtime defaults; Done keeps them', async function () {
+    const flow = [
+      { id: 'min-down-tab', type: 'tab', label: 'minimal downsample' },
+      { id: 'min-down', type: 'influxdb-downsample', z: 'min-down-tab', x: 300, y: 100, wires: [[]] },
+    ];
+    await importFlow(flow);
+    const lacking = Object.keys(DOWNSAMPLE_DEFAULTS);
+    assert.deepStrictEqual(await page.evaluate(() => [RED.nodes.node('min-down').valid, RED.nodes.node('min-down').validationErrors]), [true, []]);
+    await openNodeDialog('min-down');
+    assert.deepStrictEqual(await markedFields('node-input', lacking), []);
+    assert.strictEqual(await page.locator('#node-input-every').inputValue(), DOWNSAMPLE_DEFAULTS.every);
+    assert.strictEqual(await page.locator('#node-input-numericFn').inputValue(), DOWNSAMPLE_DEFAULTS.numericFn);
+    assert.strictEqual(await page.locator('#node-input-maxSeries').inputValue(), String(DOWNSAMPLE_DEFAULTS.maxSeries));
+    await closeDialog('#node-dialog-ok');
+
+    assertHasDefaults(await exported('min-down'), DOWNSAMPLE_DEFAULTS, lacking);
+    await page.evaluate(() => RED.workspaces.delete(RED.nodes.workspace('min-down-tab')));
   });
 
   it('raised no script error in the page', function () {

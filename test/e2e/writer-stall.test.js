@@ -12,7 +12,7 @@ const path = require('path');
 const zlib = require('zlib');
 const { ReplicationStream } = require('../../nodes/lib/stream');
 const { RemoteClient } = require('../../nodes/lib/writer');
-const { statusOf } = require('../../nodes/lib/node-status');
+const { englishStatusOf: statusOf } = require('../harness/english-status');
 const { startInfluxDB, waitFor } = require('../harness/servers');
 
 // Ten minutes ago: inside the 1 h retention policy for the whole run.
@@ -180,7 +180,7 @@ describe('writer: lines InfluxDB 1.6.7 never takes', function () {
         assert.strictEqual(row.latestResponseCode, 0);
         assert.match(row.latestErrorMessage, /could not be read.*for this line alone/);
         assert.strictEqual(row.remainingLinesToBeSynced, 1);
-        assert.match(statusOf(row).text, /^bad answer · /);
+        assert.match(statusOf(row).text, /^bad reply · /);
         assert.strictEqual(dropped.length, 0);
       }
       assert.strictEqual(await influx.countPoints('db1', 'rp1', measurement), 299);

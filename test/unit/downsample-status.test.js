@@ -1,6 +1,10 @@
 'use strict';
 const assert = require('assert');
-const { downsampleStatus } = require('../../nodes/lib/downsample');
+const { downsampleStatus: statusIn } = require('../../nodes/lib/downsample');
+const { catalogTranslator, readCatalog } = require('../../nodes/i18n');
+
+const english = catalogTranslator(readCatalog('en-US', 'influxdb-downsample'));
+const downsampleStatus = (stats) => statusIn(stats, (key, vars) => english(`influxdb-downsample.${key}`, vars));
 
 describe('downsample status badge', function () {
   it('shows open series and windows emitted in green while no point was late', function () {

@@ -118,6 +118,44 @@ describe('package scorecard (offline checks)', function () {
   });
 });
 
+/** Every file under `dir` whose name ends with `ext`, relative to `dir`. */
+function filesUnder(dir, ext) {
+  return fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith(ext)).sort();
+}
+
+describe('published package', function () {
+  it('runs nothing when a user installs it (npm 11 warns about install scripts); the build runs on pack', function () {
+    const scripts = pkg.scripts || {};
+    const atInstall = ['preinstall', 'install', 'postinstall', 'prepare'].filter((name) => name in scripts);
+    assert.deepStrictEqual(atInstall, [], 'install-time scripts');
+    assert.strictEqual(scripts.prepack, 'npm run build');
+    for (const name of ['start', 'test']) assert.match(scripts[name], /^npm run build && /, `npm ${name} builds first`);
+  });
+
+  it('npm pack ships every node file built from src/, the editor files and the examples', function () {
+    this.timeout(60000);
+    // --ignore-scripts: npm test has just built; this checks what `files` and the ignore files let through.
+    const out = require('child_process').execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+    const packed = new Set(JSON.parse(out)[0].files.map((f) => f.path));
+    const wanted = [
+      ...filesUnder(path.join(ROOT, 'src'), '.ts').map((f) => `nodes/${f.replace(/\.ts$/, '.js')}`),
+      ...Object.values(pkg['node-red'].nodes).map((f) => f.replace(/\.js$/, '.html')),
+      ...filesUnder(path.join(NODES_DIR, 'locales'), '.json').map((f) => `nodes/locales/${f}`),
+      ...exampleFiles().map((f) => `examples/${f}`),
+    ];
+    assert.ok(wanted.length > 30, `only ${wanted.length} files expected`);
+    assert.deepStrictEqual(wanted.filter((f) => !packed.has(f)), []);
+    assert.deepStrictEqual([...packed].filter((f) => /^(src|test|bench)\//.test(f)), [], 'sources and tests stay out');
+  });
+
+  it('requires every runtime dependency from the shipped node files (no unused dependency ships)', function () {
+    const code = filesUnder(NODES_DIR, '.js').map((f) => fs.readFileSync(path.join(NODES_DIR, f), 'utf8')).join('\n');
+    const required = new Set([...code.matchAll(/require\(["']((?:@[^/"']+\/)?[^/"']+)[^"']*["']\)/g)].map((m) => m[1]));
+    assert.ok(required.has('fs'), 'the pattern no longer finds require() calls');
+    assert.deepStrictEqual(Object.keys(pkg.dependencies || {}).filter((dep) => !required.has(dep)), []);
+  });
+});
+
 describe('example flows', function () {
   const files = exampleFiles();
   const types = registeredTypes();
@@ -239,7 +277,7 @@ describe('editor files', function () {
       wanted.add(`influxdb-replication.errors.${m[1]}`);
       wanted.add(`influxdb-replication.errors.${m[2]}`);
     }
-    for (const m of html.matchAll(/wholeNumberAtLeast\([A-Z_0-9]+, '([a-zA-Z]+)'\)/g)) wanted.add(`influxdb-replication.errors.${m[1]}`);
+    for (const m of html.matchAll(/wholeNumberAtLeast\('[a-zA-Z]+', '([a-zA-Z]+)'\)/g)) wanted.add(`influxdb-replication.errors.${m[1]}`);
     for (const state of ['ok', 'retrying', 'blocked', 'paused', 'full']) wanted.add(`influxdb-replication.sidebar.state.${state}`);
     assert.ok(wanted.size > 20, `only ${wanted.size} keys found: the patterns above no longer match the editor file`);
     assert.deepStrictEqual([...wanted].filter((key) => !keys.has(key)), []);
@@ -271,18 +309,44 @@ describe('editor files', function () {
   });
 });
 
+/** This package's own node files (the ones whose defaults these tests compare). */
+const OWN_NODES = ['influxdb-remote', 'influxdb-replication', 'influxdb-downsample'];
+
+/**
+ * Loads the node files with just enough of RED to register, and returns the settings they export to the editor
+ * (Node-RED serves registerType's `settings` marked exportable as RED.settings.<name>), as JSON carries them.
+ */
+function exportedNodeSettings() {
+  const exported = {};
+  const RED = {
+    _: (key) => key,
+    settings: {},
+    httpAdmin: { get: () => {}, post: () => {} },
+    auth: { needsPermission: () => () => {} },
+    comms: { publish: () => {} },
+    nodes: {
+      registerType: (type, constructor, opts) => {
+        for (const [name, setting] of Object.entries((opts && opts.settings) || {})) if (setting.exportable) exported[name] = setting.value;
+      },
+    },
+  };
+  for (const type of OWN_NODES) require(path.join(ROOT, pkg['node-red'].nodes[type]))(RED);
+  return JSON.parse(JSON.stringify(exported));
+}
+
 /**
  * Runs an editor file's first script the way the editor would, with just enough of RED and jQuery for the
  * validators (no dialog open: `$()` finds nothing, so the validators read the saved values), and returns the
- * definitions it registers.
+ * definitions it registers. `settings` is RED.settings (by default what the node files export).
  */
-function loadEditorDefinitions(file) {
+function loadEditorDefinitions(file, settings = exportedNodeSettings()) {
   const vm = require('vm');
   const html = fs.readFileSync(path.join(NODES_DIR, file), 'utf8');
   const code = html.match(/<script type="text\/javascript">([\s\S]*?)<\/script>/)[1];
   const definitions = {};
   const RED = {
     _: (key) => key,
+    settings,
     nodes: { registerType: (type, def) => (definitions[type] = def), node: () => null, getType: () => null },
     // Present already: the sidebar part of the script returns before touching anything else.
     sidebar: { containsTab: () => true },
@@ -382,5 +446,70 @@ describe('editor validation matches the runtime', function () {
       const editor = ['remoteURL', 'writeAPI', 'remoteOrgID'].every((p) => editorAccepts(remote, p, node[p], node));
       assert.strictEqual(editor, runtime, JSON.stringify(c));
     }
+  });
+});
+
+describe('editor defaults are the runtime defaults (one source: the runtime modules)', function () {
+  const { REPLICATION_DEFAULTS, parseReplicationSettings } = require('../../nodes/lib/stream-config');
+  const { REMOTE_DEFAULTS, remoteSettingsFromConfig, validateRemote } = require('../../nodes/lib/remote');
+  const { DOWNSAMPLE_DEFAULTS, parseDownsampleProperties } = require('../../nodes/lib/downsample');
+  const RUNTIME_DEFAULTS = {
+    'influxdb-remote': REMOTE_DEFAULTS,
+    'influxdb-replication': REPLICATION_DEFAULTS,
+    'influxdb-downsample': DOWNSAMPLE_DEFAULTS,
+  };
+  const settingName = (type) => `${type.replace(/-([a-z])/g, (_, c) => c.toUpperCase())}Defaults`;
+  const definition = (type, settings) => loadEditorDefinitions(`${type}.html`, settings)[type];
+
+  for (const type of OWN_NODES) {
+    it(`${type}: the node file exports the runtime's defaults, and the dialog defaults are exactly those`, function () {
+      const settings = exportedNodeSettings();
+      assert.deepStrictEqual(settings[settingName(type)], JSON.parse(JSON.stringify(RUNTIME_DEFAULTS[type])));
+      const def = definition(type, settings);
+      const editor = Object.fromEntries(Object.entries(def.defaults).map(([property, spec]) => [property, spec.value]));
+      // Every property the editor saves has a runtime default, and the same one.
+      assert.deepStrictEqual(editor, { ...RUNTIME_DEFAULTS[type] });
+    });
+
+    it(`${type}: the dialog takes its defaults from RED.settings, not from values of its own`, function () {
+      // Other values in the exported settings must show up as the dialog's defaults: no second copy in the html.
+      const settings = exportedNodeSettings();
+      const marked = Object.fromEntries(Object.keys(RUNTIME_DEFAULTS[type]).map((property) => [property, `marker-${property}`]));
+      settings[settingName(type)] = marked;
+      const def = definition(type, settings);
+      for (const [property, spec] of Object.entries(def.defaults)) assert.strictEqual(spec.value, marked[property], property);
+    });
+  }
+
+  /** A validator's verdict on a value the flow does not have (undefined), as Node-RED checks a node on import. */
+  const acceptsMissing = (def, node) =>
+    Object.keys(def.defaults).filter((property) => node[property] === undefined && editorAccepts(def, property, undefined, node) !== true);
+
+  it('influxdb-replication: a flow with only name, remote and bucket runs with the defaults, and the editor accepts it', function () {
+    const minimal = { name: 'minimal', remote: 'r1', remoteBucketName: 'b' };
+    const { settings, problems } = parseReplicationSettings(minimal);
+    assert.deepStrictEqual(problems, []);
+    for (const property of ['maxQueueSizeBytes', 'maxAgeSeconds', 'dropNonRetryableData', 'precision', 'maxBatchBytes', 'onQueueFull', 'gzip']) {
+      assert.strictEqual(settings[property], REPLICATION_DEFAULTS[property], property);
+    }
+    assert.strictEqual(settings.gzip, true);
+    assert.deepStrictEqual(acceptsMissing(definition('influxdb-replication'), minimal), []);
+  });
+
+  it('influxdb-remote: a flow with only the URL (and token) runs with the defaults, and the editor accepts it', function () {
+    const minimal = { remoteURL: 'http://127.0.0.1:8086', remoteOrgID: 'o', credentials: { remoteAPIToken: 't0ken' } };
+    const settings = remoteSettingsFromConfig(minimal);
+    assert.deepStrictEqual(settings, remoteSettingsFromConfig({ ...REMOTE_DEFAULTS, ...minimal }));
+    assert.strictEqual(settings.writeAPI, 'v2');
+    assert.deepStrictEqual(validateRemote(settings, minimal.credentials), []);
+    assert.deepStrictEqual(acceptsMissing(definition('influxdb-remote'), minimal), []);
+  });
+
+  it('influxdb-downsample: a flow with no properties runs with the defaults, and the editor accepts it', function () {
+    const { options, problems } = parseDownsampleProperties({});
+    assert.deepStrictEqual(problems, []);
+    assert.deepStrictEqual(options, parseDownsampleProperties(DOWNSAMPLE_DEFAULTS).options);
+    assert.strictEqual(options.everyNs, 600n * 1000000000n);
+    assert.deepStrictEqual(acceptsMissing(definition('influxdb-downsample'), {}), []);
   });
 });

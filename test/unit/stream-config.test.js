@@ -4,7 +4,8 @@
 const assert = require('assert');
 const path = require('path');
 const { parseReplicationSettings, queueDirFor } = require('../../nodes/lib/stream-config');
-const { statusOf, formatBytes, MAX_STATUS_TEXT } = require('../../nodes/lib/node-status');
+const { formatBytes, MAX_STATUS_TEXT } = require('../../nodes/lib/node-status');
+const { englishStatusOf: statusOf } = require('../harness/english-status');
 const { throttle } = require('../../nodes/lib/stream-registry');
 
 describe('parseReplicationSettings', function () {

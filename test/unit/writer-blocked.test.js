@@ -10,7 +10,8 @@ const os = require('os');
 const path = require('path');
 const { ReplicationStream } = require('../../nodes/lib/stream');
 const { RemoteClient } = require('../../nodes/lib/writer');
-const { statusOf, MAX_STATUS_TEXT } = require('../../nodes/lib/node-status');
+const { MAX_STATUS_TEXT } = require('../../nodes/lib/node-status');
+const { englishStatusOf: statusOf } = require('../harness/english-status');
 const { startCannedServer } = require('../harness/canned-server');
 const { waitFor } = require('../harness/servers');
 
@@ -224,7 +225,7 @@ describe('writer: blocked and stalled streams', function () {
       assert.match(r.latestErrorMessage, /could not be read.*for this line alone/);
       const status = statusOf(r);
       assert.strictEqual(status.fill, 'red');
-      assert.match(status.text, /^bad answer · /);
+      assert.match(status.text, /^bad reply · /);
       assert.ok(status.text.length <= MAX_STATUS_TEXT);
       assert.strictEqual(dropped.length, 0);
       assert.deepStrictEqual(all.slice(1).filter((l) => !remote.accepted().includes(l)), []);

@@ -18,6 +18,7 @@ export { SeriesLimitError, WindowStore, seriesKeyOf, sortTags } from './window-s
 export {
   DEFAULT_MAX_SERIES,
   DEFAULT_OPTIONS,
+  DOWNSAMPLE_DEFAULTS,
   type DownsampleOptions,
   type DownsampleProperties,
   type TimeSource,
@@ -32,4 +33,4 @@ export {
   MAX_EMPTY_WINDOWS_PER_SERIES,
   type WindowBatch,
 } from './downsampler';
-export { downsampleStatus } from './status';
+export { downsampleConfigErrorStatus, downsampleStatus, type StatusText } from './status';

@@ -1,6 +1,7 @@
 // The engine's settings, and reading them from the node's editor properties with clear problems.
 import { NON_NUMERIC_FNS, NUMERIC_FNS, type NonNumericFn, type NumericFn, isNonNumericFn, isNumericFn } from './aggregates';
 import { parseDurationNs } from './duration';
+import type { Precision } from '../line-protocol';
 
 export type TimeSource = 'stop' | 'start';
 
@@ -23,13 +24,28 @@ export interface DownsampleOptions {
 
 export const DEFAULT_MAX_SERIES = 10000;
 
-export const DEFAULT_OPTIONS: Readonly<Omit<DownsampleOptions, 'everyNs'>> = Object.freeze({
-  numericFn: 'mean',
-  nonNumericFn: 'last',
-  timeSrc: 'stop',
-  allowedLatenessNs: 0n,
+/** The value of every property a flow may leave out, as the editor saves it. The node file hands this same
+ *  object to the editor, so a dialog opens a hand-written or older flow with what the node actually runs with. */
+export const DOWNSAMPLE_DEFAULTS = Object.freeze({
+  name: '',
+  every: '10m',
+  numericFn: 'mean' as NumericFn,
+  nonNumericFn: 'last' as NonNumericFn,
+  timeSrc: 'stop' as TimeSource,
+  precision: 'ns' as Precision,
+  allowedLateness: '0',
   createEmpty: false,
   maxSeries: DEFAULT_MAX_SERIES,
+  contextStore: '',
+});
+
+export const DEFAULT_OPTIONS: Readonly<Omit<DownsampleOptions, 'everyNs'>> = Object.freeze({
+  numericFn: DOWNSAMPLE_DEFAULTS.numericFn,
+  nonNumericFn: DOWNSAMPLE_DEFAULTS.nonNumericFn,
+  timeSrc: DOWNSAMPLE_DEFAULTS.timeSrc,
+  allowedLatenessNs: parseDurationNs(DOWNSAMPLE_DEFAULTS.allowedLateness, { allowZero: true }),
+  createEmpty: DOWNSAMPLE_DEFAULTS.createEmpty,
+  maxSeries: DOWNSAMPLE_DEFAULTS.maxSeries,
 });
 
 /** The node's properties as the editor saves them (strings mostly). */
@@ -46,11 +62,13 @@ export interface DownsampleProperties {
 /** Reads the properties; `problems` lists every invalid one (the options then hold defaults for those). */
 export function parseDownsampleProperties(props: DownsampleProperties): { options: DownsampleOptions; problems: string[] } {
   const problems: string[] = [];
-  const options: DownsampleOptions = { everyNs: 600000000000n, ...DEFAULT_OPTIONS };
-  try {
-    options.everyNs = parseDurationNs(props.every);
-  } catch (err) {
-    problems.push(`every: ${(err as Error).message}`);
+  const options: DownsampleOptions = { everyNs: parseDurationNs(DOWNSAMPLE_DEFAULTS.every), ...DEFAULT_OPTIONS };
+  if (!blank(props.every)) {
+    try {
+      options.everyNs = parseDurationNs(props.every);
+    } catch (err) {
+      problems.push(`every: ${(err as Error).message}`);
+    }
   }
   if (!blank(props.allowedLateness)) {
     try {

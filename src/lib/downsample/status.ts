@@ -1,5 +1,8 @@
 // The node's status badge: open series, windows emitted, late points, in under 20 characters.
+import type { StatusText } from '../node-status';
 import type { DownsampleStats } from './downsampler';
+
+export type { StatusText };
 
 export interface DownsampleStatus {
   fill: 'green' | 'yellow' | 'red' | 'grey' | 'blue';
@@ -19,14 +22,24 @@ export function compactCount(n: number): string {
 }
 
 /** Green while all is well, yellow once points arrived late (they are counted, not aggregated). */
-export function downsampleStatus(stats: Pick<DownsampleStats, 'openSeries' | 'windowsEmitted' | 'latePoints'>): DownsampleStatus {
+export function downsampleStatus(
+  stats: Pick<DownsampleStats, 'openSeries' | 'windowsEmitted' | 'latePoints'>,
+  t: StatusText,
+): DownsampleStatus {
   const series = compactCount(stats.openSeries);
   const windows = compactCount(stats.windowsEmitted);
   if (stats.latePoints === 0) {
-    return { fill: 'green', shape: stats.openSeries > 0 ? 'dot' : 'ring', text: fit([`${series} series · ${windows} win`, `${series} ser · ${windows} win`]) };
+    const texts = ['status.seriesWindows', 'status.seriesWindowsShort'].map((key) => t(key, { series, windows }));
+    return { fill: 'green', shape: stats.openSeries > 0 ? 'dot' : 'ring', text: fit(texts) };
   }
   const late = compactCount(stats.latePoints);
-  return { fill: 'yellow', shape: 'ring', text: fit([`${series} ser · ${windows} win · late ${late}`, `${series} ser · late ${late}`, `late ${late}`]) };
+  const texts = ['status.late', 'status.lateShort', 'status.lateOnly'].map((key) => t(key, { series, windows, late }));
+  return { fill: 'yellow', shape: 'ring', text: fit(texts) };
+}
+
+/** A red ring for a node that cannot run (bad settings). */
+export function downsampleConfigErrorStatus(t: StatusText): DownsampleStatus {
+  return { fill: 'red', shape: 'ring', text: t('status.configError') };
 }
 
 function fit(candidates: string[]): string {
