@@ -21,6 +21,7 @@ const { gatewayFlow, fastWriterSettings, replicationRows } = require('./gateway-
 const { DEFAULT_ACK_INTERVAL_MS } = require('../../../nodes/lib/writer');
 
 const STREAM = 'crash';
+const WRITE_IN_TOKEN = 'crash-write-in-token';
 const MEASUREMENT = 'crash';
 const FLAP_MODES = ['pass', 'pass', 'reset', 'blackhole', 'refuse', 'close'];
 
@@ -30,6 +31,8 @@ const FLAP_MODES = ['pass', 'pass', 'reset', 'blackhole', 'refuse', 'close'];
  *   linesPerRequest (20), concurrency (1: the order check needs one request in flight), maxBatchBytes (4000)
  *   flapEveryMs [min, max] (default [100, 400]), drainTimeoutMs (120000), pauseBetweenMs (0),
  *   ackIntervalMs (the writer's default; for the duplicate bound), log (function)
+ *   endpoint: 'http-in' (default: core http in, as in the reliability flows) or 'write-in' (the
+ *     influxdb-write-in node's /api/v2/write with a token and gzip bodies, as InfluxDB clients write)
  * Resolves with the figures; the caller asserts. Everything it started is stopped, even on failure.
  */
 async function runCrashScenario(options = {}) {
@@ -46,7 +49,9 @@ async function runCrashScenario(options = {}) {
     pauseBetweenMs = 0,
     ackIntervalMs = DEFAULT_ACK_INTERVAL_MS,
     log = () => {},
+    endpoint = 'http-in',
   } = options;
+  if (!['http-in', 'write-in'].includes(endpoint)) throw new Error(`endpoint must be 'http-in' or 'write-in', got ${JSON.stringify(endpoint)}`);
   const random = createRandom(seed);
   const queueRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-queue-'));
   let vm;
@@ -66,9 +71,16 @@ async function runCrashScenario(options = {}) {
       remotes: [{ id: 'vm', url: proxy.url, token: 'crash-token' }],
       streams: [{ id: STREAM, remote: 'vm', maxBatchBytes, gzip: true }],
     });
+    let target = { url: () => `${red.url}/ingest/${STREAM}`, headers: {}, gzip: false };
+    if (endpoint === 'write-in') {
+      // The endpoint node in front of the same stream; Complete and Catch of the gateway flow answer for it.
+      flows.push({ id: 'crash-write-in', z: flows.find((n) => n.type === 'tab').id, type: 'influxdb-write-in', prefix: `/gw/${STREAM}`, maxBodyBytes: 25000000, noAuth: false, wires: [[STREAM]] });
+      credentials['crash-write-in'] = { tokens: WRITE_IN_TOKEN };
+      target = { url: () => `${red.url}/gw/${STREAM}/api/v2/write?bucket=bucket&precision=ns`, headers: { authorization: `Token ${WRITE_IN_TOKEN}` }, gzip: true };
+    }
     red = await startNodeRed({ flows, credentials, settings: fastWriterSettings(queueRoot), requirePackage: true });
     rss = startRssSampler(() => red.pid);
-    load = new LoadGenerator({ url: () => `${red.url}/ingest/${STREAM}`, measurement: MEASUREMENT, linesPerRequest, concurrency, pauseBetweenMs }).start();
+    load = new LoadGenerator({ url: target.url, headers: target.headers, gzip: target.gzip, measurement: MEASUREMENT, linesPerRequest, concurrency, pauseBetweenMs }).start();
 
     const setMode = async (mode) => {
       if (proxy.mode() === mode) return;
