@@ -96,9 +96,17 @@ async function deploy(red, flows) {
   await waitFor(() => /\[info\] Started flows/.test(red.logs().slice(from)), { timeoutMs: 20000, message: 'the flows to start after a deploy' });
 }
 
+/** Lines the replication node has queued so far (its row appears once its queue is open). */
 async function queuedLines(red) {
-  const res = await red.request('GET', '/influxdb-replication/replications');
-  const row = JSON.parse(res.text).find((r) => r.id === REPLICATION_ID);
+  let row;
+  await waitFor(
+    async () => {
+      const res = await red.request('GET', '/influxdb-replication/replications');
+      row = JSON.parse(res.text).find((r) => r.id === REPLICATION_ID);
+      return row !== undefined;
+    },
+    { timeoutMs: 20000, message: 'the replication node to list its stream' },
+  );
   return row.linesQueued;
 }
 
@@ -128,18 +136,22 @@ for (const line of ['3', '4']) {
     });
 
     it('@influxdata/influxdb-client WriteApi (gzip, token): every point once, exact values', async () => {
+      const queuedBefore = await queuedLines(red);
       const api = new InfluxDB({ url: red.url, token: TOKEN }).getWriteApi('any-org', DB, 's', { gzipThreshold: 0, maxRetries: 0, batchSize: 20 });
       for (let i = 0; i < 50; i++) {
         api.writePoint(new Point(m('jsclient')).tag('src', 'x').floatField('v', i + 0.5).intField('n', i).stringField('s', `text ${i}`).booleanField('b', i % 2 === 0).timestamp(BASE_S + i));
       }
       await api.close();
       expectExact(await waitForRows(influx, m('jsclient'), 50), m('jsclient'), 50);
+      // Once: the replication node queued exactly the points sent (InfluxDB would hide a duplicate by overwriting).
+      assert.strictEqual((await queuedLines(red)) - queuedBefore, 50);
     });
 
     it('curl: gzip and plain bodies to /api/v2/write, /write and /api/v3/write_lp', async () => {
       const curl = findBinary('curl');
       assert.ok(curl, 'curl is needed');
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'write-in-curl-'));
+      const queuedBefore = await queuedLines(red);
       try {
         const cases = [
           { name: 'v2plain', url: `/api/v2/write?org=o&bucket=${DB}&precision=s`, args: ['-H', `Authorization: Token ${TOKEN}`] },
@@ -159,15 +171,18 @@ for (const line of ['3', '4']) {
           assert.strictEqual(stdout, '204', `${c.name}: curl got ${stdout}`);
         }
         for (const c of cases) expectExact(await waitForRows(influx, m(c.name), 20), m(c.name), 20);
+        assert.strictEqual((await queuedLines(red)) - queuedBefore, 20 * cases.length);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     });
 
+    // The 1.6.7 CLI asks GET /ping (twice) and then POSTs /write?db=..&rp=&precision=.. with Basic auth.
     it('the influx 1.x CLI: -import with -username/-password', async () => {
       const influxCli = findBinary('influx');
       assert.ok(influxCli, 'the influx CLI (Debian influxdb-client) is needed');
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'write-in-cli-'));
+      const queuedBefore = await queuedLines(red);
       try {
         const file = path.join(dir, 'import.txt');
         fs.writeFileSync(file, ['# DML', `# CONTEXT-DATABASE: ${DB}`, ...lines(m('cli'), 30), ''].join('\n'));
@@ -178,6 +193,7 @@ for (const line of ['3', '4']) {
         fs.rmSync(dir, { recursive: true, force: true });
       }
       expectExact(await waitForRows(influx, m('cli'), 30), m('cli'), 30);
+      assert.strictEqual((await queuedLines(red)) - queuedBefore, 30);
     });
 
     it("Python's influxdb client (python3-influxdb): ping, then write_points", async () => {
@@ -190,10 +206,12 @@ for (const line of ['3', '4']) {
         '           "fields": {"v": i + 0.5, "n": i, "s": "text %d" % i, "b": i % 2 == 0}} for i in range(25)]',
         "print('written', c.write_points(points, time_precision='s'))",
       ].join('\n');
+      const queuedBefore = await queuedLines(red);
       const { stdout } = await run(PYTHON, ['-c', script, TOKEN]);
       assert.match(stdout, /^version 2\.7\.0-node-red$/m);
       assert.match(stdout, /^written True$/m);
       expectExact(await waitForRows(influx, m('python'), 25), m('python'), 25);
+      assert.strictEqual((await queuedLines(red)) - queuedBefore, 25);
     });
 
     it('a wrong or missing token: 401 with InfluxDB\'s body, nothing queued, the tokens nowhere', async () => {
