@@ -154,6 +154,8 @@ for (const line of ['3', '4']) {
       const queuedBefore = await queuedLines(red);
       try {
         const cases = [
+          // curl --data-binary sends Content-Type application/x-www-form-urlencoded, which Node-RED's admin app
+          // (on the same root) would parse away before any node route: the endpoint must still get the lines.
           { name: 'v2plain', url: `/api/v2/write?org=o&bucket=${DB}&precision=s`, args: ['-H', `Authorization: Token ${TOKEN}`] },
           { name: 'v2gzip', url: `/api/v2/write?org=o&bucket=${DB}&precision=s`, args: ['-H', `Authorization: Bearer ${SECOND_TOKEN}`], gzip: true },
           { name: 'v1plain', url: `/write?db=${DB}&precision=s&u=any&p=${TOKEN}`, args: [] },
@@ -293,11 +295,18 @@ for (const line of ['3', '4']) {
       const after = await post(red, `/api/v2/write?bucket=${DB}&precision=s`, lines(m('redeploy'), 5).join('\n'), { authorization: `Token ${TOKEN}` });
       assert.strictEqual(after.status, 204, after.text);
       expectExact(await waitForRows(influx, m('redeploy'), 5), m('redeploy'), 5);
+      const smallPing = await request(`${red.url}/small/ping`);
+      await smallPing.body.dump();
+      assert.strictEqual(smallPing.statusCode, 204);
       // One request bigger than the whole queue: refused as queue full. The endpoint's limit (25 MB) counts the
       // gzip body as sent, and the inflated text here is 34 MB, so raise it for this one node.
       await deploy(red, 
         exampleFlow(influx.url, { replication: { maxQueueSizeBytes: 33554430, onQueueFull: 'reject' } }).map((n) => (n.id === ENDPOINT_ID ? { ...n, maxBodyBytes: 64000000 } : n)),
       );
+      // That deploy left out the small endpoint: its routes went with it.
+      const gone = await request(`${red.url}/small/ping`);
+      await gone.body.dump();
+      assert.strictEqual(gone.statusCode, 404);
       const line = `${m('full')},src=x v=1 `;
       const huge = Array.from({ length: 1_100_000 }, (_, i) => `${line}${BASE_S + i}`).join('\n');
       const full = await post(red, `/api/v2/write?bucket=${DB}&precision=s`, zlib.gzipSync(huge), { authorization: `Token ${TOKEN}`, 'content-encoding': 'gzip' });

@@ -32,7 +32,7 @@ export function badRequest(message: string): WriteRefusal {
 
 /** InfluxDB's exact answer to a missing or wrong token (and what 1.x clients expect from /write too). */
 export function unauthorized(): WriteRefusal {
-  return new WriteRefusal(401, 'unauthorized', 'unauthorized access', { 'www-authenticate': 'Basic realm="InfluxDB"' });
+  return new WriteRefusal(401, 'unauthorized', 'unauthorized access');
 }
 
 export function tooLarge(limitBytes: number): WriteRefusal {
