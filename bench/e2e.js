@@ -4,6 +4,7 @@
 //
 // Contenders:
 //   replication     this package's influxdb-replication node (durable queue, done() after fdatasync)
+//   write-in        the same behind this package's influxdb-write-in endpoint (/api/v2/write, token) instead of http in
 //   contrib-batch   node-red-contrib-influxdb 0.7 `influxdb batch` (influxdb-client WriteApi, flush per message)
 //   client-writeapi a custom node around influxdb-client's WriteApi (bench/nodes/influxdb-client-writer)
 // Scenarios: throughput (1 line, 100 lines, 500 kB messages; gzip on/off), outage (remote refused for 30 s at
@@ -36,6 +37,18 @@ const CONTENDERS = {
     gzips: [true, false],
     needsReplication: true,
     flow: (url, o) => flows.replicationFlow(url, o),
+  },
+  // The same replication node behind the influxdb-write-in endpoint (InfluxDB's /api/v2/write with a token)
+  // instead of `http in`: what the endpoint node costs per message.
+  'write-in': {
+    label: 'influxdb-write-in + replication',
+    measurement: 'bench_writein',
+    format: 'lines',
+    gzips: [true, false],
+    needsReplication: true,
+    path: flows.WRITE_IN_PATH,
+    headers: flows.WRITE_IN_HEADERS,
+    flow: (url, o) => flows.writeInFlow(url, o),
   },
   'contrib-batch': {
     label: 'contrib-influxdb batch',
@@ -271,7 +284,7 @@ function startContender(ctx, contender, { remoteURL, gzip }) {
 }
 
 function generatorFor(red, contender, run, linesPerMessage, concurrency) {
-  return createGenerator({ url: red.url, format: contender.format, measurement: contender.measurement, run, linesPerMessage, concurrency });
+  return createGenerator({ url: red.url, path: contender.path, headers: contender.headers, format: contender.format, measurement: contender.measurement, run, linesPerMessage, concurrency });
 }
 
 /** Sustained throughput with a closed-loop generator; arrivals counted in the remote while it runs. */

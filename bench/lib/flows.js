@@ -73,6 +73,23 @@ function replicationFlow(remoteURL, { gzip, maxQueueSizeBytes }) {
   return { flows: [...withCeiling(frame('target', [target], control)), remote], credentials: { remote1: { remoteAPIToken: TOKEN } } };
 }
 
+/**
+ * This package's endpoint node in front of the same replication node: the replication flow with
+ * influxdb-write-in (POST /api/v2/write, token checked, body read by the node) instead of `http in` POST /ingest.
+ * Everything else (Complete -> 204, Catch -> error, the control endpoint, the ceiling) is the same nodes.
+ */
+function writeInFlow(remoteURL, options) {
+  const { flows, credentials } = replicationFlow(remoteURL, options);
+  const swapped = flows.map((n) =>
+    n.id === 'in-ingest' ? node('in-ingest', 'influxdb-write-in', { name: 'bench', prefix: '', maxBodyBytes: 25000000, noAuth: false }, n.wires) : n,
+  );
+  return { flows: swapped, credentials: { ...credentials, 'in-ingest': { tokens: TOKEN } } };
+}
+
+/** Where the generator posts for writeInFlow, and the header it sends. */
+const WRITE_IN_PATH = `/api/v2/write?org=${ORG}&bucket=${BUCKET}&precision=ms`;
+const WRITE_IN_HEADERS = { authorization: `Token ${TOKEN}` };
+
 /** node-red-contrib-influxdb 0.7 `influxdb batch` on its InfluxDB 2.0 config (influxdb-client WriteApi, flush per message). */
 function contribBatchFlow(remoteURL) {
   const config = { id: 'influx1', type: 'influxdb', name: 'vm', influxdbVersion: '2.0', url: remoteURL, timeout: '10', rejectUnauthorized: false };
@@ -95,4 +112,4 @@ function clientWriterFlow(remoteURL, { gzip }) {
   return { flows: withCeiling(frame('target', [target])), credentials: { target: { token: TOKEN } } };
 }
 
-module.exports = { counterFlow, replicationFlow, contribBatchFlow, clientWriterFlow, TOKEN, ORG, BUCKET };
+module.exports = { counterFlow, replicationFlow, writeInFlow, WRITE_IN_PATH, WRITE_IN_HEADERS, contribBatchFlow, clientWriterFlow, TOKEN, ORG, BUCKET };

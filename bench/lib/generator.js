@@ -15,7 +15,7 @@ const { sleep } = require('../../test/harness/servers');
 
 const REQUEST_TIMEOUT_MS = 60000;
 
-function createGenerator({ url, path = '/ingest', format = 'lines', measurement, run, linesPerMessage, concurrency = 8 }) {
+function createGenerator({ url, path = '/ingest', headers = {}, format = 'lines', measurement, run, linesPerMessage, concurrency = 8 }) {
   let pool = newPool();
   let seq = 0;
   const stats = { messages: 0, acked: 0, refused: 0, noAnswer: 0, unreachable: 0, bytesAcked: 0 };
@@ -38,7 +38,7 @@ function createGenerator({ url, path = '/ingest', format = 'lines', measurement,
         path,
         method: 'POST',
         body,
-        headers: { 'content-type': contentType },
+        headers: { 'content-type': contentType, ...headers },
         headersTimeout: REQUEST_TIMEOUT_MS,
         bodyTimeout: REQUEST_TIMEOUT_MS,
       });

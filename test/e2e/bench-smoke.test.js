@@ -10,6 +10,15 @@ const flows = require('../../bench/lib/flows');
 
 const CONTENDERS = [
   { name: 'influxdb-replication', measurement: 'smoke_repl', format: 'lines', flow: (url) => flows.replicationFlow(url, { gzip: true, maxQueueSizeBytes: 64 * 1024 * 1024 }), needsReplication: true },
+  {
+    name: 'influxdb-write-in + replication',
+    measurement: 'smoke_writein',
+    format: 'lines',
+    flow: (url) => flows.writeInFlow(url, { gzip: true, maxQueueSizeBytes: 64 * 1024 * 1024 }),
+    needsReplication: true,
+    path: flows.WRITE_IN_PATH,
+    headers: flows.WRITE_IN_HEADERS,
+  },
   { name: 'node-red-contrib-influxdb batch', measurement: 'smoke_batch', format: 'points', flow: (url) => flows.contribBatchFlow(url) },
   { name: 'influxdb-client WriteApi node', measurement: 'smoke_client', format: 'lines', flow: (url) => flows.clientWriterFlow(url, { gzip: false }) },
 ];
@@ -32,7 +41,7 @@ describe('end-to-end benchmark plumbing', function () {
       const red = await startBenchNodeRed({ flows: f, credentials, needsReplication: !!contender.needsReplication });
       try {
         const run = `smoke-${process.pid}`;
-        const gen = createGenerator({ url: red.url, format: contender.format, measurement: contender.measurement, run, linesPerMessage: 50, concurrency: 4 });
+        const gen = createGenerator({ url: red.url, path: contender.path, headers: contender.headers, format: contender.format, measurement: contender.measurement, run, linesPerMessage: 50, concurrency: 4 });
         await gen.closedLoop(300);
         const sent = gen.stats();
         await gen.close();

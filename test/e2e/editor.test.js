@@ -130,7 +130,7 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
   }
 
   it('shows the package in the palette, with help as the tooltip, and registers the remote config node', async function () {
-    for (const type of ['influxdb-replication', 'influxdb-downsample']) {
+    for (const type of ['influxdb-replication', 'influxdb-downsample', 'influxdb-write-in']) {
       assert.strictEqual(await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count(), 1, `${type} not in the palette`);
     }
     // Config nodes never appear in the palette; the editor knows the type and files it under "config".
@@ -195,22 +195,51 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
     });
   }
 
-  it('example 2 answers like InfluxDB: 204 for gzip and plain writes once queued, 400 for a bad line', async function () {
-    const v2 = await request(`${red.url}/api/v2/write?org=o&bucket=b&precision=s`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain; charset=utf-8', 'content-encoding': 'gzip' },
-      body: zlib.gzipSync('gw,src=telegraf v=1 1700000000\ngw,src=telegraf v=2 1700000001\n'),
-    });
+  it('example 2 refuses writes until a token is set in its write node, then answers like InfluxDB: 204 once queued, 400 for a bad line', async function () {
+    const endpoint = first(EXAMPLES[1], 'influxdb-write-in');
+    const token = 'editor-gateway-token-5e1b';
+    const gzipWrite = (headers) =>
+      request(`${red.url}/api/v2/write?org=o&bucket=b&precision=s`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'content-encoding': 'gzip', ...headers },
+        body: zlib.gzipSync('gw,src=telegraf v=1 1700000000\ngw,src=telegraf v=2 1700000001\n'),
+      });
+    const refused = await gzipWrite({ authorization: `Token ${token}` });
+    assert.strictEqual(refused.statusCode, 401, 'the imported example has no token: writes are refused');
+    assert.deepStrictEqual(JSON.parse(await refused.body.text()), { code: 'unauthorized', message: 'unauthorized access' });
+
+    await openNodeDialog(endpoint.id);
+    // Ticking "no authentication" is shown in red.
+    const label = page.locator('#influxdb-write-in-noauth-row label[for="node-input-noAuth"]');
+    const colourOff = await label.evaluate((el) => getComputedStyle(el).color);
+    await page.locator('#node-input-noAuth').check();
+    const colourOn = await label.evaluate((el) => getComputedStyle(el).color);
+    assert.notStrictEqual(colourOn, colourOff);
+    const [r, g, b] = colourOn.match(/\d+/g).map(Number);
+    assert.ok(r > 150 && r > g + 50 && r > b + 50, `"no authentication" is not red: ${colourOn}`);
+    await shot('02b-write-in-no-auth');
+    await page.locator('#node-input-noAuth').uncheck();
+    await fill('#node-input-tokens', token);
+    await closeDialog('#node-dialog-ok');
+    const logBefore = red.logs().length;
+    await page.locator('#red-ui-header-button-deploy').click();
+    await page.waitForFunction(() => !RED.nodes.dirty(), null, { timeout: UI_TIMEOUT_MS });
+    await waitFor(() => /\[info\] Started flows/.test(red.logs().slice(logBefore)), { timeoutMs: 20000, message: 'the flows to start after the deploy' });
+    const exported = JSON.stringify(await red.getFlows());
+    assert.ok(!exported.includes(token), 'the token is in GET /flows');
+
+    const v2 = await gzipWrite({ authorization: `Token ${token}` });
     await v2.body.text();
     assert.strictEqual(v2.statusCode, 204);
-    const v1 = await request(`${red.url}/write?db=x&precision=n`, { method: 'POST', body: 'gw,src=v1 v=3 1700000002000000000' });
+    const v1 = await request(`${red.url}/write?db=x&precision=n&u=any&p=${token}`, { method: 'POST', body: 'gw,src=v1 v=3 1700000002000000000' });
     await v1.body.text();
     assert.strictEqual(v1.statusCode, 204);
-    const bad = await request(`${red.url}/api/v2/write?org=o&bucket=b`, { method: 'POST', body: 'gw,src=bad v=\ngw,src=good v=4' });
+    const bad = await request(`${red.url}/api/v2/write?org=o&bucket=b`, { method: 'POST', body: 'gw,src=bad v=\ngw,src=good v=4', headers: { authorization: `Bearer ${token}` } });
     const answer = JSON.parse(await bad.body.text());
     assert.strictEqual(bad.statusCode, 400);
     assert.strictEqual(answer.code, 'invalid');
     assert.match(answer.message, /line 1/);
+    assert.ok(!red.logs().includes(token), 'the token is in the log');
   });
 
   it('influxdb-replication dialog: a queue size under the minimum and a missing bucket are marked', async function () {

@@ -17,7 +17,13 @@ const { freePort, sleep, trackChild, stopProcess: stopChild } = require('./serve
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const PACKAGE_NAME = require(path.join(PROJECT_ROOT, 'package.json')).name;
-const RED_JS = path.join(PROJECT_ROOT, 'node_modules', 'node-red', 'red.js');
+// The Node-RED lines the package claims to run on: the newest (the `node-red` devDependency) and the oldest
+// (`node-red-3`, an npm alias of node-red@~3.1). `startNodeRed({ nodeRed: '3' })` picks the old one.
+const NODE_RED_INSTALLS = {
+  '4': path.join(PROJECT_ROOT, 'node_modules', 'node-red'),
+  '3': path.join(PROJECT_ROOT, 'node_modules', 'node-red-3'),
+};
+const DEFAULT_NODE_RED = '4';
 const CREDENTIAL_SECRET = 'test-secret-not-for-production';
 const START_TIMEOUT_MS = 30000;
 const STOP_GRACE_MS = 10000;
@@ -31,9 +37,10 @@ const START_ATTEMPTS = 3;
  *   env          extra environment variables for the process
  *   adminLogin   { username, password }: when adminAuth is on, the launcher logs in for deploy()/getFlows()
  *   requirePackage (default true) reject if this package's nodes did not load
+ *   nodeRed      which Node-RED to run: '4' (default, node-red 4.1) or '3' (node-red-3, the oldest claimed)
  */
-async function startNodeRed({ userDir, flows, credentials, settings = {}, env = {}, adminLogin, requirePackage = true } = {}) {
-  if (!fs.existsSync(RED_JS)) throw new Error(`Node-RED not found at ${RED_JS}: run npm install in ${PROJECT_ROOT}`);
+async function startNodeRed({ userDir, flows, credentials, settings = {}, env = {}, adminLogin, requirePackage = true, nodeRed = DEFAULT_NODE_RED } = {}) {
+  const redJsFile = redJs(nodeRed);
   const createdUserDir = !userDir;
   const dir = userDir ? path.resolve(userDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'node-red-test-'));
   fs.mkdirSync(dir, { recursive: true });
@@ -64,7 +71,7 @@ async function startNodeRed({ userDir, flows, credentials, settings = {}, env = 
     for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
       if (freshPort || attempt > 1 || !port) port = await freePort();
       fs.writeFileSync(settingsPath, settingsModule({ ...effectiveSettings, uiPort: port }));
-      proc = spawnNodeRed(dir, settingsPath, port, env, (text) => {
+      proc = spawnNodeRed(redJsFile, dir, settingsPath, port, env, (text) => {
         logText += text;
       });
       try {
@@ -284,11 +291,25 @@ function writeCredentials(dir, settings, credentials) {
   fs.writeFileSync(credFile, JSON.stringify(content, null, 2));
 }
 
-function spawnNodeRed(dir, settingsPath, port, env, onOutput) {
+/** red.js of the chosen Node-RED install; a clear error when the alias is not installed. */
+function redJs(nodeRed) {
+  const install = NODE_RED_INSTALLS[String(nodeRed)];
+  if (!install) throw new Error(`unknown nodeRed ${JSON.stringify(nodeRed)}; known: ${Object.keys(NODE_RED_INSTALLS).join(', ')}`);
+  const file = path.join(install, 'red.js');
+  if (!fs.existsSync(file)) throw new Error(`Node-RED not found at ${file}: run npm install in ${PROJECT_ROOT}`);
+  return file;
+}
+
+/** The version of the chosen Node-RED install, e.g. '3.1.15'. */
+function nodeRedVersion(nodeRed = DEFAULT_NODE_RED) {
+  return JSON.parse(fs.readFileSync(path.join(path.dirname(redJs(nodeRed)), 'package.json'), 'utf8')).version;
+}
+
+function spawnNodeRed(redJsFile, dir, settingsPath, port, env, onOutput) {
   // HARNESS_NODE_ARGS: extra node flags for Node-RED, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a
   // benchmark run (node refuses --cpu-prof in NODE_OPTIONS).
   const nodeArgs = (process.env.HARNESS_NODE_ARGS || '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, RED_JS, '-s', settingsPath, '-u', dir, '-p', String(port)], {
+  const child = spawn(process.execPath, [...nodeArgs, redJsFile, '-s', settingsPath, '-u', dir, '-p', String(port)], {
     cwd: dir,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -353,4 +374,4 @@ function tail(text, lines = 40) {
   return text.split('\n').slice(-lines).join('\n');
 }
 
-module.exports = { withPositions, startNodeRed, CREDENTIAL_SECRET, PACKAGE_NAME, PROJECT_ROOT };
+module.exports = { withPositions, startNodeRed, nodeRedVersion, NODE_RED_LINES: Object.keys(NODE_RED_INSTALLS), CREDENTIAL_SECRET, PACKAGE_NAME, PROJECT_ROOT };

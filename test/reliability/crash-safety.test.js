@@ -6,22 +6,24 @@
 //   - every line whose request got a 2xx is in VictoriaMetrics (counted by distinct timestamp);
 //   - duplicates stay within what can be in flight (one batch per kill or cut connection);
 //   - with one request in flight, lines arrive in the order they were posted (first deliveries).
+// It runs twice: through core `http in` and through the influxdb-write-in endpoint (gzip bodies with a token to
+// /api/v2/write), so the endpoint node is shown not to answer 204 before the replication node has queued.
 // The long variant is scripts/soak.js (npm run test:soak).
 const assert = require('assert');
 const { runCrashScenario } = require('./lib/crash-scenario');
 const { seedFromEnv } = require('./lib/random');
 const { formatMiB } = require('../harness/rss');
 
-describe('reliability: SIGKILL at random moments (real Node-RED, fault proxy, VictoriaMetrics)', function () {
+for (const endpoint of ['http-in', 'write-in']) describe(`reliability: SIGKILL at random moments through ${endpoint === 'http-in' ? 'core http in' : 'the influxdb-write-in endpoint'} (real Node-RED, fault proxy, VictoriaMetrics)`, function () {
   this.timeout(240000);
   const seed = seedFromEnv();
   let result;
 
   before(async () => {
-    result = await runCrashScenario({ seed, kills: 20, killAfterMs: [300, 1000], linesPerRequest: 20, concurrency: 1, maxBatchBytes: 4000 });
+    result = await runCrashScenario({ endpoint, seed, kills: 20, killAfterMs: [300, 1000], linesPerRequest: 20, concurrency: 1, maxBatchBytes: 4000 });
     // Figures for whoever reads the CI log (and the README's Reliability section).
     console.log(
-      `      crash run (seed ${seed}): ${result.kills} kills (${JSON.stringify(result.killsByPhase)}), ${result.modeChanges} proxy mode changes; ` +
+      `      crash run through ${endpoint} (seed ${seed}): ${result.kills} kills (${JSON.stringify(result.killsByPhase)}), ${result.modeChanges} proxy mode changes; ` +
         `lines sent ${result.sent.linesSent}, acknowledged ${result.acknowledgedLines}, arrived ${result.arrivedDistinct}, ` +
         `duplicates ${result.duplicates} (bound ${result.duplicateBound}), out of order ${result.outOfOrder}, peak RSS ${formatMiB(result.peakRssBytes)}`,
     );

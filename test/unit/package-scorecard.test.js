@@ -213,15 +213,15 @@ describe('example flows', function () {
     });
   }
 
-  it('example 2 is a write gateway: /api/v2/write and /write raw bodies, precision, Complete -> 204, Catch -> 400', function () {
+  it('example 2 is a write gateway: influxdb-write-in with auth on -> replication, Complete -> 204, Catch -> 400/503', function () {
     const flow = readExample(files[1]);
-    const httpIns = flow.filter((n) => n.type === 'http in');
-    assert.deepStrictEqual(httpIns.map((n) => n.url).sort(), ['/api/v2/write', '/write']);
-    for (const n of httpIns) {
-      assert.strictEqual(n.method, 'post');
-      // The raw Buffer keeps a gzip body intact for the decode step (the text parser would mangle it).
-      assert.strictEqual(n.skipBodyParsing, true);
-    }
+    // The endpoint node serves /api/v2/write, /write, /api/v3/write_lp, /ping and /health and reads raw bodies
+    // itself (no http in whose body parsing differs between Node-RED versions).
+    assert.deepStrictEqual(flow.filter((n) => n.type === 'http in'), []);
+    const endpoints = flow.filter((n) => n.type === 'influxdb-write-in');
+    assert.strictEqual(endpoints.length, 1);
+    assert.strictEqual(endpoints[0].noAuth, false, 'the example keeps authentication on');
+    assert.strictEqual(endpoints[0].credentials, undefined, 'no token in the example file');
     const repl = flow.find((n) => n.type === 'influxdb-replication');
     const complete = flow.find((n) => n.type === 'complete');
     assert.deepStrictEqual(complete.scope, [repl.id]);
@@ -232,9 +232,9 @@ describe('example flows', function () {
     const catchNode = flow.find((n) => n.type === 'catch');
     assert.ok(catchNode.scope.includes(repl.id));
     assert.ok(reaches(catchNode, (n) => n.type === 'function' && /statusCode\s*=\s*ours \? 503 : 400/.test(n.func)), 'Catch must answer 400');
-    const precision = flow.find((n) => n.type === 'change' && n.rules.some((r) => r.p === 'precision'));
-    assert.ok(precision, 'a change node sets msg.precision');
-    assert.match(precision.rules[0].to, /req\.query\.precision/);
+    assert.deepStrictEqual(endpoints[0].wires, [[repl.id]], 'the endpoint feeds the replication node');
+    const errorBody = flow.find((n) => n.type === 'function' && /statusCode\s*=\s*ours \? 503 : 400/.test(n.func));
+    assert.match(errorBody.func, /retry-after/, 'a full queue answers with Retry-After');
   });
 });
 

@@ -22,6 +22,7 @@ const { gatewayFlow, fastWriterSettings, replicationRows } = require('./gateway-
 const { DEFAULT_ACK_INTERVAL_MS } = require('../../../nodes/lib/writer');
 
 const STREAM = 'crash';
+const WRITE_IN_TOKEN = 'crash-write-in-token';
 const MEASUREMENT = 'crash';
 const FLAP_MODES = ['pass', 'pass', 'reset', 'blackhole', 'refuse', 'close'];
 
@@ -33,6 +34,8 @@ const FLAP_MODES = ['pass', 'pass', 'reset', 'blackhole', 'refuse', 'close'];
  *   ackIntervalMs (the writer's default; for the duplicate bound), log (function)
  *   throughTinyproxy (false): a real tinyproxy with Basic auth between Node-RED and the fault proxy, set on the
  *     remote as a Node-RED http proxy node; the result then counts the requests tinyproxy's log shows
+ *   endpoint: 'http-in' (default: core http in, as in the reliability flows) or 'write-in' (the
+ *     influxdb-write-in node's /api/v2/write with a token and gzip bodies, as InfluxDB clients write)
  * Resolves with the figures; the caller asserts. Everything it started is stopped, even on failure.
  */
 async function runCrashScenario(options = {}) {
@@ -50,7 +53,9 @@ async function runCrashScenario(options = {}) {
     ackIntervalMs = DEFAULT_ACK_INTERVAL_MS,
     log = () => {},
     throughTinyproxy = false,
+    endpoint = 'http-in',
   } = options;
+  if (!['http-in', 'write-in'].includes(endpoint)) throw new Error(`endpoint must be 'http-in' or 'write-in', got ${JSON.stringify(endpoint)}`);
   const random = createRandom(seed);
   const queueRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-queue-'));
   let vm;
@@ -77,9 +82,16 @@ async function runCrashScenario(options = {}) {
       credentials.fwd = { username: 'crash', password: 'crash-proxy-pass' };
       flows.find((n) => n.id === 'vm').proxy = 'fwd';
     }
+    let target = { url: () => `${red.url}/ingest/${STREAM}`, headers: {}, gzip: false };
+    if (endpoint === 'write-in') {
+      // The endpoint node in front of the same stream; Complete and Catch of the gateway flow answer for it.
+      flows.push({ id: 'crash-write-in', z: flows.find((n) => n.type === 'tab').id, type: 'influxdb-write-in', prefix: `/gw/${STREAM}`, maxBodyBytes: 25000000, noAuth: false, wires: [[STREAM]] });
+      credentials['crash-write-in'] = { tokens: WRITE_IN_TOKEN };
+      target = { url: () => `${red.url}/gw/${STREAM}/api/v2/write?bucket=bucket&precision=ns`, headers: { authorization: `Token ${WRITE_IN_TOKEN}` }, gzip: true };
+    }
     red = await startNodeRed({ flows, credentials, settings: fastWriterSettings(queueRoot), requirePackage: true });
     rss = startRssSampler(() => red.pid);
-    load = new LoadGenerator({ url: () => `${red.url}/ingest/${STREAM}`, measurement: MEASUREMENT, linesPerRequest, concurrency, pauseBetweenMs }).start();
+    load = new LoadGenerator({ url: target.url, headers: target.headers, gzip: target.gzip, measurement: MEASUREMENT, linesPerRequest, concurrency, pauseBetweenMs }).start();
 
     const setMode = async (mode) => {
       if (proxy.mode() === mode) return;

@@ -4,6 +4,7 @@
 // Timestamps are consecutive milliseconds from `startMs` (VictoriaMetrics keeps ms), so "did line X arrive"
 // is "is timestamp X stored". With concurrency 1 the timestamps are also the order of the requests.
 
+const zlib = require('zlib');
 const { Agent, request } = require('undici');
 const { sleep } = require('../../harness/wait');
 
@@ -19,6 +20,8 @@ class LoadGenerator {
    * requestTimeoutMs    give up on one request after this long (counted as failed: not acknowledged)
    * maxRequests         stop by itself after this many requests (default: until stop())
    * pauseBetweenMs      wait between two requests of a worker (a soak of an hour need not send millions of lines)
+   * headers             extra request headers (e.g. the influxdb-write-in endpoint's Authorization)
+   * gzip                send the bodies gzip-compressed (Content-Encoding: gzip), as InfluxDB clients do
    */
   constructor({
     url,
@@ -31,7 +34,11 @@ class LoadGenerator {
     requestTimeoutMs = 15000,
     maxRequests = Infinity,
     pauseBetweenMs = 0,
+    headers = {},
+    gzip = false,
   }) {
+    this.headers = headers;
+    this.gzip = gzip;
     this.url = typeof url === 'function' ? url : () => url;
     this.measurement = measurement;
     this.linesPerRequest = linesPerRequest;
@@ -76,8 +83,8 @@ class LoadGenerator {
     try {
       const res = await request(this.url(), {
         method: 'POST',
-        body,
-        headers: { 'content-type': 'text/plain' },
+        body: this.gzip ? zlib.gzipSync(body) : body,
+        headers: { 'content-type': 'text/plain', ...(this.gzip ? { 'content-encoding': 'gzip' } : {}), ...this.headers },
         dispatcher: this.agent,
         headersTimeout: this.requestTimeoutMs,
         bodyTimeout: this.requestTimeoutMs,
