@@ -1,7 +1,8 @@
 'use strict';
 // `npm run bench`: the component benchmarks (line protocol, queue, writer, downsampling) and the end-to-end
 // benchmark against what Node-RED users use today, in one run on this machine. Prints ONE table (contender x
-// scenario) with the goal checks, and writes it as JSON and Markdown to bench/results/.
+// scenario) with the goal checks, and writes it as JSON and Markdown to bench/results/, and the outage run as a
+// plot (bench/results/outage.svg; quick-outage.svg for a smoke run).
 //
 //   npm run bench                       default profile (about 10 minutes on 2 cores)
 //   npm run bench -- --quick            smoke run (about 3 minutes, no component benchmarks unless
@@ -12,12 +13,15 @@
 //            --no-components            skip the component benchmarks
 //            --out=DIR                  where to write the results (default bench/results)
 //            --name=NAME                file name of the results (default latest, or quick with --quick)
+//   The outage plot alone, without touching latest.*:
+//     npm run bench -- --scenarios=outage --no-components --name=outage
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const { runE2EBench } = require('./e2e');
 const report = require('./lib/report');
+const { outagePlotSVG } = require('./lib/outage-plot');
 
 function parseArgs(argv) {
   const options = { quick: false, components: undefined, out: path.join(__dirname, 'results') };
@@ -148,12 +152,26 @@ function markdown(doc) {
   return parts.join('\n');
 }
 
+/** The outage rows' samples as one SVG plot, this package beside the contenders; null without such rows. */
+function outagePlot(doc) {
+  const runs = doc.e2e.rows
+    .filter((row) => row.scenario === 'outage' && row.timeline && row.timeline.samples.length)
+    .map((row) => ({ label: row.label, outage: row.timeline.outage, samples: row.timeline.samples }));
+  if (!runs.length) return null;
+  const p = doc.e2e.profile;
+  return outagePlotSVG(runs, {
+    title: `Remote down for ${p.outageMs / 1000} s at ${p.outageRate.toLocaleString('en-US')} lines/s (100-line messages)`,
+    subtitle: `npm run bench, ${doc.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${doc.machine.cores} cores, commit ${doc.machine.commit}; ` +
+      `load average ${doc.load.min.toFixed(1)} to ${doc.load.max.toFixed(1)}`,
+  });
+}
+
 /**
- * README.md's "Performance" section shows the latest full run: the part between its
- * bench markers is replaced; the prose around it is written by hand.
+ * docs/performance.md shows the latest full run: the part between its bench markers is replaced; the prose
+ * around it is written by hand.
  */
 function updateDocs(doc) {
-  const file = path.join(__dirname, '..', 'README.md');
+  const file = path.join(__dirname, '..', 'docs', 'performance.md');
   let text;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -208,6 +226,9 @@ async function main() {
   const base = path.join(options.out, options.name || (options.quick ? 'quick' : 'latest'));
   fs.writeFileSync(`${base}.json`, JSON.stringify(doc, null, 2) + '\n');
   fs.writeFileSync(`${base}.md`, markdown(doc));
+  const svg = outagePlot(doc);
+  const svgFile = path.join(options.out, options.quick ? 'quick-outage.svg' : 'outage.svg');
+  if (svg) fs.writeFileSync(svgFile, svg);
 
   if (!options.quick && !options.name && !options.contenders && !options.scenarios) updateDocs(doc);
 
@@ -216,7 +237,7 @@ async function main() {
   console.log(report.goalsText(doc.goals, false));
   console.log('');
   console.log(`Machine: ${report.machineText(machine, doc.load)}`);
-  console.log(`Written: ${path.relative(process.cwd(), base)}.json and .md (${Math.round(doc.seconds)} s)`);
+  console.log(`Written: ${path.relative(process.cwd(), base)}.json and .md${svg ? `, ${path.relative(process.cwd(), svgFile)}` : ''} (${Math.round(doc.seconds)} s)`);
   // Pools and timers of the harness must not keep the process alive once the results are written.
   process.exit(0);
 }

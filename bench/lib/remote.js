@@ -66,6 +66,7 @@ async function startRemote() {
    * Distinct lines of a run (each line has its own timestamp) and all stored samples. A retry after an
    * answer lost in an outage can store a batch twice; VictoriaMetrics keeps both copies, so "arrived" must
    * count timestamps, not samples. Reads every sample: use it for runs of up to a few million lines.
+   * `timestamps` is the set of distinct timestamps (ms), for a closer look at which lines arrived.
    */
   async function countUniqueLines(measurement, run) {
     await get('/internal/force_flush');
@@ -79,7 +80,7 @@ async function startRemote() {
       samples += timestamps.length;
       for (const t of timestamps) seen.add(t);
     }
-    return { unique: seen.size, samples };
+    return { unique: seen.size, samples, timestamps: seen };
   }
 
   async function stop() {
