@@ -15,13 +15,15 @@
 //            --name=NAME                file name of the results (default latest, or quick with --quick)
 //   The outage plot alone, without touching latest.*:
 //     npm run bench -- --scenarios=outage --no-components --name=outage
+//   The plot again from a results file, without running anything:
+//     node bench/run.js --replot=bench/results/outage.json
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const { runE2EBench } = require('./e2e');
 const report = require('./lib/report');
-const { outagePlotSVG } = require('./lib/outage-plot');
+const { outagePlotOfResults } = require('./lib/outage-plot');
 
 function parseArgs(argv) {
   const options = { quick: false, components: undefined, out: path.join(__dirname, 'results') };
@@ -36,6 +38,7 @@ function parseArgs(argv) {
     else if (key === 'scenarios') options.scenarios = value.split(',');
     else if (key === 'out') options.out = path.resolve(value);
     else if (key === 'name') options.name = value;
+    else if (key === 'replot') options.replot = path.resolve(value);
     else throw new Error(`unknown option ${arg} (see the top of bench/run.js)`);
   }
   // The smoke run skips the component benchmarks (each has its own entry: node bench/queue.js, ...).
@@ -152,20 +155,6 @@ function markdown(doc) {
   return parts.join('\n');
 }
 
-/** The outage rows' samples as one SVG plot, this package beside the contenders; null without such rows. */
-function outagePlot(doc) {
-  const runs = doc.e2e.rows
-    .filter((row) => row.scenario === 'outage' && row.timeline && row.timeline.samples.length)
-    .map((row) => ({ label: row.label, outage: row.timeline.outage, samples: row.timeline.samples }));
-  if (!runs.length) return null;
-  const p = doc.e2e.profile;
-  return outagePlotSVG(runs, {
-    title: `Remote down for ${p.outageMs / 1000} s at ${p.outageRate.toLocaleString('en-US')} lines/s (100-line messages)`,
-    subtitle: `npm run bench, ${doc.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${doc.machine.cores} cores, commit ${doc.machine.commit}; ` +
-      `load average ${doc.load.min.toFixed(1)} to ${doc.load.max.toFixed(1)}`,
-  });
-}
-
 /**
  * docs/performance.md shows the latest full run: the part between its bench markers is replaced; the prose
  * around it is written by hand.
@@ -197,6 +186,15 @@ function updateDocs(doc) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
+  if (options.replot) {
+    const doc = JSON.parse(fs.readFileSync(options.replot, 'utf8'));
+    const file = path.join(options.out, doc.profileName === 'quick' ? 'quick-outage.svg' : 'outage.svg');
+    const svg = outagePlotOfResults(doc);
+    if (!svg) throw new Error(`${options.replot} has no outage rows with samples`);
+    fs.writeFileSync(file, svg);
+    console.log(`Written: ${path.relative(process.cwd(), file)}`);
+    return;
+  }
   const started = new Date();
   const loads = [os.loadavg()[0]];
   const loadTimer = setInterval(() => loads.push(os.loadavg()[0]), 5000);
@@ -226,7 +224,7 @@ async function main() {
   const base = path.join(options.out, options.name || (options.quick ? 'quick' : 'latest'));
   fs.writeFileSync(`${base}.json`, JSON.stringify(doc, null, 2) + '\n');
   fs.writeFileSync(`${base}.md`, markdown(doc));
-  const svg = outagePlot(doc);
+  const svg = outagePlotOfResults(doc);
   const svgFile = path.join(options.out, options.quick ? 'quick-outage.svg' : 'outage.svg');
   if (svg) fs.writeFileSync(svgFile, svg);
 

@@ -16,14 +16,14 @@ const COLOURS = ['#5470c6', '#ee6666', '#fac858', '#91cc75', '#73c0de'];
  * runs: [{ label, outage: { fromSec, toSec }, samples: [{ t, queued, arrived, lost }] }] (t in seconds since the
  * load started). Returns the SVG text.
  */
-function outagePlotSVG(runs, { title = 'Outage', subtitle = '', width = 900, height = 720 } = {}) {
+function outagePlotSVG(runs, { title = 'Outage', subtitle = '', width = 900, height = 760 } = {}) {
   if (!Array.isArray(runs) || runs.length === 0) throw new Error('outagePlotSVG: no outage runs to plot');
   for (const run of runs) {
     if (!run.label || !Array.isArray(run.samples) || run.samples.length === 0) {
       throw new Error(`outagePlotSVG: run ${JSON.stringify(run.label)} has no samples`);
     }
   }
-  const top = 70;
+  const top = 110;
   const bottom = 50;
   const gap = 45;
   const panelHeight = (height - top - bottom - gap * (PANELS.length - 1)) / PANELS.length;
@@ -74,8 +74,8 @@ function outagePlotSVG(runs, { title = 'Outage', subtitle = '', width = 900, hei
     chart.setOption({
       animation: false,
       backgroundColor: '#ffffff',
-      title: { text: title, subtext: subtitle, left: 'center', textStyle: { fontSize: 15 }, subtextStyle: { fontSize: 11 } },
-      legend: { top: 44, data: runs.map((r) => r.label) },
+      title: { text: title, subtext: subtitle, left: 'center', top: 6, itemGap: 6, textStyle: { fontSize: 15 }, subtextStyle: { fontSize: 11 } },
+      legend: { top: 56, itemGap: 28, data: runs.map((r) => r.label) },
       grid,
       xAxis,
       yAxis,
@@ -85,6 +85,21 @@ function outagePlotSVG(runs, { title = 'Outage', subtitle = '', width = 900, hei
   } finally {
     chart.dispose();
   }
+}
+
+/** The outage rows of a results document (bench/results/*.json) as one plot; null without such rows. */
+function outagePlotOfResults(doc) {
+  const runs = doc.e2e.rows
+    .filter((row) => row.scenario === 'outage' && row.timeline && row.timeline.samples.length)
+    .map((row) => ({ label: row.label, outage: row.timeline.outage, samples: row.timeline.samples }));
+  if (!runs.length) return null;
+  const p = doc.e2e.profile;
+  return outagePlotSVG(runs, {
+    title: `Remote down for ${p.outageMs / 1000} s at ${p.outageRate.toLocaleString('en-US')} lines/s (100-line messages)`,
+    subtitle:
+      `npm run bench, ${doc.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${doc.machine.cores} cores, commit ${doc.machine.commit}, ` +
+      `load average ${doc.load.min.toFixed(1)} to ${doc.load.max.toFixed(1)}`,
+  });
 }
 
 function round(t) {
@@ -99,4 +114,4 @@ function compact(v) {
   return String(v);
 }
 
-module.exports = { outagePlotSVG, PANELS };
+module.exports = { outagePlotSVG, outagePlotOfResults, PANELS };

@@ -51,7 +51,7 @@ describe('outage plot', () => {
       samples: outageTimeline(syntheticRun(keeps).probes, syntheticRun(keeps).arrivedSeqs),
     }));
     const svg = outagePlotSVG(runs, { title: 'Remote down for 3 s', subtitle: 'synthetic' });
-    assert.match(svg, /^<svg[^>]*width="900"[^>]*height="720"/);
+    assert.match(svg, /^<svg[^>]*width="900"[^>]*height="760"/);
     for (const text of ['influxdb-replication', 'influxdb-client WriteApi node', 'Remote down for 3 s', 'remote down', 'seconds since the load started', ...PANELS.map((p) => p.title)]) {
       assert.ok(svg.includes(text), `SVG lacks "${text}"`);
     }
