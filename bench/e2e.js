@@ -391,7 +391,7 @@ async function lossRow(ctx, contender, scenario, { gzip, gen, run, restoredAt, m
   await gen.close();
   const drained = await remote.waitForLines(contender.measurement, run, s.offered, { quietMs: profile.quietMs, timeoutMs: 180000 });
   const probes = sampler ? await sampler.stop() : undefined;
-  const counted = await remote.countUniqueLines(contender.measurement, run);
+  const counted = await remote.countUniqueLines(contender.measurement, run, { withTimestamps: !!probes });
   const mem = memory.stop();
   const timeline = probes && {
     outage: { fromSec: sampler.marks.down, toSec: sampler.marks.up },
