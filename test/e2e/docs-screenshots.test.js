@@ -60,7 +60,7 @@ describe('documentation screenshots (npm run docs:screenshots)', function () {
     });
   }
 
-  it('the committed images in docs/images are the ones the script makes', () => {
+  it('docs/images holds (committed) every image the script makes', () => {
     for (const name of IMAGES) assert.ok(fs.existsSync(path.join(ROOT, 'docs', 'images', name)), `docs/images/${name} missing: run npm run docs:screenshots`);
   });
 });
