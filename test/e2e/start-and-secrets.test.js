@@ -152,6 +152,27 @@ describe('npm start with influxd installed', function () {
     assert.ok(!isRunning(influxdPid), `influxd (pid ${influxdPid}) still runs after npm start stopped`);
     assert.deepStrictEqual(processesMentioning(userDir), [], 'a process of npm start is left running');
   });
+
+  it('stops the local InfluxDB when Node-RED itself exits', async () => {
+    assert.ok(userDir, 'runs after the test above, in its user dir (flows and InfluxDB data kept)');
+    const [port, influxPort] = [await freePort(), await freePort()];
+    let output = '';
+    child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.js')], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir, INFLUXDB_REMOTE_URL: `http://127.0.0.1:${influxPort}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const influxdPid = Number((await waitFor(() => /local InfluxDB 1\.x \(pid (\d+)\)/.exec(output), { timeoutMs: 40000, message: `the local InfluxDB; output:\n${output}` }))[1]);
+    // Node-RED runs with `-u <userDir>`: the process mentioning the user dir that is not influxd.
+    const redPid = await waitFor(() => processesMentioning(userDir).find((pid) => pid !== influxdPid), { timeoutMs: 20000, message: 'the Node-RED process' });
+    const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    process.kill(redPid, 'SIGKILL');
+    await exited;
+    assert.ok(!isRunning(influxdPid), `influxd (pid ${influxdPid}) still runs after Node-RED exited`);
+    assert.deepStrictEqual(processesMentioning(userDir), [], 'a process of npm start is left running');
+  });
 });
 
 describe('secrets after a deploy', function () {
