@@ -32,7 +32,7 @@ module.exports = tseslint.config(
   },
   {
     // Scripts that run in the editor's page (playwright evaluate) and the editor's own code.
-    files: ['test/e2e/**/*.js', 'bench/nodes/**/*.js'],
+    files: ['test/e2e/**/*.js', 'bench/nodes/**/*.js', 'scripts/screenshots.js'],
     languageOptions: { globals: { ...globals.node, ...globals.mocha, ...globals.browser, RED: 'readonly', $: 'readonly' } },
   },
 );

@@ -1,6 +1,6 @@
 'use strict';
 // End-to-end benchmark: a real Node-RED process and a real VictoriaMetrics, each contender in turn, same
-// generator, same machine, same run. See bench/run.js for the table and the README's Performance section for how to read it.
+// generator, same machine, same run. See bench/run.js for the table and docs/performance.md for how to read it.
 //
 // Contenders:
 //   replication     this package's influxdb-replication node (durable queue, done() after fdatasync)
@@ -19,7 +19,8 @@ const { startRemote } = require('./lib/remote');
 const { startBenchNodeRed } = require('./lib/node-red');
 const { createGenerator } = require('./lib/generator');
 const { watchMemory } = require('../test/harness/rss');
-const { linesForBytes, TYPICAL_LINE_BYTES } = require('./lib/lines');
+const { linesForBytes, TYPICAL_LINE_BYTES, BASE_MS } = require('./lib/lines');
+const { outageTimeline } = require('./lib/outage-timeline');
 const flows = require('./lib/flows');
 const ceilings = require('./lib/ceilings');
 
@@ -368,21 +369,26 @@ async function outageRun(ctx, contender) {
   const gzip = contender.gzips[0];
   await remote.setReachable(true);
   const red = await startContender(ctx, contender, { remoteURL: remote.proxyURL, gzip });
+  let sampler;
   try {
     const run = nextRun('out');
     const gen = generatorFor(red, contender, run, 100, profile.concurrency);
     const memory = watchMemory(red.pid);
     const total = profile.outageBeforeMs + profile.outageMs + profile.outageAfterMs;
+    sampler = sampleProgress(remote, contender, run, gen);
     const loop = gen.openLoop(profile.outageRate, total);
     await sleep(profile.outageBeforeMs);
+    sampler.mark('down');
     await remote.setReachable(false);
     await sleep(profile.outageMs);
     const restoredAt = Date.now();
+    sampler.mark('up');
     await remote.setReachable(true);
     await loop;
     if (contender.needsReplication) await waitForQueueEmpty(red, 180000);
-    return await lossRow(ctx, contender, 'outage', { gzip, gen, run, restoredAt, memory });
+    return await lossRow(ctx, contender, 'outage', { gzip, gen, run, restoredAt, memory, sampler });
   } finally {
+    if (sampler) await sampler.stop();
     await remote.setReachable(true);
     await red.stop();
   }
@@ -392,13 +398,18 @@ async function outageRun(ctx, contender) {
  * The row of an outage or restart run: once the generator has stopped, wait for arrivals to stop, then count
  * what arrived (distinct lines) against what was sent.
  */
-async function lossRow(ctx, contender, scenario, { gzip, gen, run, restoredAt, memory }) {
+async function lossRow(ctx, contender, scenario, { gzip, gen, run, restoredAt, memory, sampler }) {
   const { remote, profile } = ctx;
   const s = gen.stats();
   await gen.close();
   const drained = await remote.waitForLines(contender.measurement, run, s.offered, { quietMs: profile.quietMs, timeoutMs: 180000 });
-  const counted = await remote.countUniqueLines(contender.measurement, run);
+  const probes = sampler ? await sampler.stop() : undefined;
+  const counted = await remote.countUniqueLines(contender.measurement, run, { withTimestamps: !!probes });
   const mem = memory.stop();
+  const timeline = probes && {
+    outage: { fromSec: sampler.marks.down, toSec: sampler.marks.up },
+    samples: outageTimeline(probes, [...counted.timestamps].map((ts) => ts - BASE_MS)),
+  };
   return {
     contender: contender.key,
     label: contender.label,
@@ -415,6 +426,43 @@ async function lossRow(ctx, contender, scenario, { gzip, gen, run, restoredAt, m
     rssGrowthMB: mem.growthMB,
     rssBaselineMB: mem.baselineMB,
     lastError: errorText(gen),
+    ...(timeline && { timeline }),
+  };
+}
+
+/**
+ * Every second until stop(): lines handed to Node-RED so far (the generator's next sequence number) and the
+ * remote's count of the run's lines, for the outage plot. stop() resolves with [{ t, sentSeq, arrived }];
+ * mark(name) notes the time of an event in `marks` (seconds, like t).
+ */
+function sampleProgress(remote, contender, run, gen) {
+  const startedAt = Date.now();
+  const seconds = () => Math.round((Date.now() - startedAt) / 100) / 10;
+  const probes = [];
+  const marks = {};
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const sentSeq = gen.stats().nextSeq;
+      const t = seconds();
+      try {
+        probes.push({ t, sentSeq, arrived: await remote.countLines(contender.measurement, run) });
+      } catch {
+        // A count that failed (the remote busy) is a gap in the plot, not a failed run.
+      }
+      await sleep(1000);
+    }
+  })();
+  return {
+    marks,
+    mark(name) {
+      marks[name] = seconds();
+    },
+    async stop() {
+      running = false;
+      await loop;
+      return probes;
+    },
   };
 }
 

@@ -1,7 +1,8 @@
 'use strict';
 // `npm run bench`: the component benchmarks (line protocol, queue, writer, downsampling) and the end-to-end
 // benchmark against what Node-RED users use today, in one run on this machine. Prints ONE table (contender x
-// scenario) with the goal checks, and writes it as JSON and Markdown to bench/results/.
+// scenario) with the goal checks, and writes it as JSON and Markdown to bench/results/, and the outage run as a
+// plot (bench/results/outage.svg; quick-outage.svg for a smoke run).
 //
 //   npm run bench                       default profile (about 10 minutes on 2 cores)
 //   npm run bench -- --quick            smoke run (about 3 minutes, no component benchmarks unless
@@ -12,12 +13,17 @@
 //            --no-components            skip the component benchmarks
 //            --out=DIR                  where to write the results (default bench/results)
 //            --name=NAME                file name of the results (default latest, or quick with --quick)
+//   The outage plot alone, without touching latest.*:
+//     npm run bench -- --scenarios=outage --no-components --name=outage
+//   The plot again from a results file, without running anything:
+//     node bench/run.js --replot=bench/results/outage.json
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const { runE2EBench } = require('./e2e');
 const report = require('./lib/report');
+const { outagePlotOfResults } = require('./lib/outage-plot');
 
 function parseArgs(argv) {
   const options = { quick: false, components: undefined, out: path.join(__dirname, 'results') };
@@ -32,6 +38,7 @@ function parseArgs(argv) {
     else if (key === 'scenarios') options.scenarios = value.split(',');
     else if (key === 'out') options.out = path.resolve(value);
     else if (key === 'name') options.name = value;
+    else if (key === 'replot') options.replot = path.resolve(value);
     else throw new Error(`unknown option ${arg} (see the top of bench/run.js)`);
   }
   // The smoke run skips the component benchmarks (each has its own entry: node bench/queue.js, ...).
@@ -149,11 +156,11 @@ function markdown(doc) {
 }
 
 /**
- * README.md's "Performance" section shows the latest full run: the part between its
- * bench markers is replaced; the prose around it is written by hand.
+ * docs/performance.md shows the latest full run: the part between its bench markers is replaced; the prose
+ * around it is written by hand.
  */
 function updateDocs(doc) {
-  const file = path.join(__dirname, '..', 'README.md');
+  const file = path.join(__dirname, '..', 'docs', 'performance.md');
   let text;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -179,6 +186,15 @@ function updateDocs(doc) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
+  if (options.replot) {
+    const doc = JSON.parse(fs.readFileSync(options.replot, 'utf8'));
+    const file = path.join(options.out, doc.profileName === 'quick' ? 'quick-outage.svg' : 'outage.svg');
+    const svg = outagePlotOfResults(doc);
+    if (!svg) throw new Error(`${options.replot} has no outage rows with samples`);
+    fs.writeFileSync(file, svg);
+    console.log(`Written: ${path.relative(process.cwd(), file)}`);
+    return;
+  }
   const started = new Date();
   const loads = [os.loadavg()[0]];
   const loadTimer = setInterval(() => loads.push(os.loadavg()[0]), 5000);
@@ -208,6 +224,9 @@ async function main() {
   const base = path.join(options.out, options.name || (options.quick ? 'quick' : 'latest'));
   fs.writeFileSync(`${base}.json`, JSON.stringify(doc, null, 2) + '\n');
   fs.writeFileSync(`${base}.md`, markdown(doc));
+  const svg = outagePlotOfResults(doc);
+  const svgFile = path.join(options.out, options.quick ? 'quick-outage.svg' : 'outage.svg');
+  if (svg) fs.writeFileSync(svgFile, svg);
 
   if (!options.quick && !options.name && !options.contenders && !options.scenarios) updateDocs(doc);
 
@@ -216,7 +235,7 @@ async function main() {
   console.log(report.goalsText(doc.goals, false));
   console.log('');
   console.log(`Machine: ${report.machineText(machine, doc.load)}`);
-  console.log(`Written: ${path.relative(process.cwd(), base)}.json and .md (${Math.round(doc.seconds)} s)`);
+  console.log(`Written: ${path.relative(process.cwd(), base)}.json and .md${svg ? `, ${path.relative(process.cwd(), svgFile)}` : ''} (${Math.round(doc.seconds)} s)`);
   // Pools and timers of the harness must not keep the process alive once the results are written.
   process.exit(0);
 }

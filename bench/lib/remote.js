@@ -66,8 +66,9 @@ async function startRemote() {
    * Distinct lines of a run (each line has its own timestamp) and all stored samples. A retry after an
    * answer lost in an outage can store a batch twice; VictoriaMetrics keeps both copies, so "arrived" must
    * count timestamps, not samples. Reads every sample: use it for runs of up to a few million lines.
+   * With `withTimestamps`, `timestamps` is the set of distinct timestamps (ms): which lines arrived.
    */
-  async function countUniqueLines(measurement, run) {
+  async function countUniqueLines(measurement, run, { withTimestamps = false } = {}) {
     await get('/internal/force_flush');
     const params = new URLSearchParams({ 'match[]': `${measurement}_${FIELD}{run="${run}"}` });
     const text = await get(`/api/v1/export?${params}`);
@@ -79,7 +80,7 @@ async function startRemote() {
       samples += timestamps.length;
       for (const t of timestamps) seen.add(t);
     }
-    return { unique: seen.size, samples };
+    return withTimestamps ? { unique: seen.size, samples, timestamps: seen } : { unique: seen.size, samples };
   }
 
   async function stop() {

@@ -2,6 +2,8 @@
 // Issue #2's end-to-end checks with a real Node-RED process: `npm start`'s launcher brings up Node-RED on
 // 127.0.0.1 with our nodes in the palette, and a deployed remote's token never shows up in the flow file, the
 // credentials file, GET /flows, the admin routes or the log (at trace level) while its stream hits errors.
+// Issue #20: with `influxd` installed and nothing on the remote's port, `npm start` runs a local InfluxDB that
+// example 1 drains into, and stops it when it stops; without `influxd` it says in one line how to get it.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
@@ -10,7 +12,7 @@ const { spawn } = require('child_process');
 const { request } = require('undici');
 const { startNodeRed } = require('../harness/node-red');
 const { startCannedServer } = require('../harness/canned-server');
-const { freePort, waitFor } = require('../harness/servers');
+const { freePort, waitFor, findBinary } = require('../harness/servers');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TOKEN = 'e2e-secret-token-3f9a1c77';
@@ -35,7 +37,8 @@ describe('npm start', function () {
     let output = '';
     child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.js')], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir, INFLUXDB_REMOTE_URL: 'http://127.0.0.1:9' },
+      // As on a machine without InfluxDB: no influxd where the launcher looks.
+      env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir, INFLUXDB_REMOTE_URL: `http://127.0.0.1:${await freePort()}`, INFLUXD_BIN: path.join(userDir, 'no-influxd') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (d) => (output += d));
@@ -56,6 +59,119 @@ describe('npm start', function () {
     assert.match(output, /127\.0\.0\.1/);
     // Listening on loopback only: Node-RED prints the address it serves.
     assert.match(output, new RegExp(`http://127\\.0\\.0\\.1:${port}/`));
+    // Without influxd: one line that says how to get it, and no server started.
+    assert.strictEqual(output.split('\n').filter((l) => l.includes('sudo apt-get install influxdb')).length, 1, output);
+    assert.doesNotMatch(output, /local InfluxDB/);
+  });
+});
+
+/** Pids of the processes whose command line mentions `text` (from /proc). */
+function processesMentioning(text) {
+  const pids = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+function isRunning(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code !== 'ESRCH';
+  }
+}
+
+describe('npm start with influxd installed', function () {
+  this.timeout(90000);
+  let child;
+  let userDir;
+  after(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    if (userDir) {
+      for (const pid of processesMentioning(userDir)) process.kill(pid, 'SIGKILL');
+      fs.rmSync(userDir, { recursive: true, force: true });
+    }
+  });
+
+  it("starts a local InfluxDB that example 1's lines reach, and stops it when it stops", async () => {
+    // A test that needs a server fails when the server is missing: the hint names the Debian package.
+    if (!findBinary('influxd', 'INFLUXD_BIN')) throw new Error('influxd not found: install the Debian package "influxdb" (sudo apt-get install -y influxdb)');
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-influxd-'));
+    const [port, influxPort] = [await freePort(), await freePort()];
+    const remote = `http://127.0.0.1:${influxPort}`;
+    let output = '';
+    child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.js')], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir, INFLUXDB_REMOTE_URL: remote },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const started = await waitFor(() => /local InfluxDB 1\.x \(pid (\d+)\) on (\S+), database sensors/.exec(output), {
+      timeoutMs: 40000,
+      message: `the local InfluxDB from scripts/start.js; output:\n${output}`,
+    });
+    const influxdPid = Number(started[1]);
+    assert.strictEqual(started[2], remote);
+    assert.ok(processesMentioning(userDir).includes(influxdPid), 'influxd runs with its config under the user dir');
+    assert.ok(fs.existsSync(path.join(userDir, 'influxdb', 'data')), 'its data is under the user dir');
+
+    // Example 1 injects a reading 1 s after the start, then every 5 s: the first ones arrive in the local InfluxDB.
+    const count = async () => {
+      const res = await request(`${remote}/query?${new URLSearchParams({ db: 'sensors', q: 'SELECT count(temperature) FROM environment' })}`);
+      const body = await res.body.json();
+      const series = body.results && body.results[0].series;
+      return series ? series[0].values[0][1] : 0;
+    };
+    await waitFor(async () => (await count()) >= 1, { timeoutMs: 30000, intervalMs: 250, message: `example 1's lines in the local InfluxDB; output:\n${output}` });
+    // What the Replication sidebar shows: the stream's latest answer from the remote.
+    const row = await waitFor(
+      async () => {
+        const res = await request(`http://127.0.0.1:${port}/influxdb-replication/replications`);
+        const rows = await res.body.json();
+        return rows.find((r) => r.latestResponseCode === 204);
+      },
+      { timeoutMs: 15000, message: 'a stream whose latest answer is 204' },
+    );
+    assert.strictEqual(row.remoteBucketName, 'sensors');
+
+    const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    child.kill('SIGTERM');
+    await exited;
+    assert.ok(!isRunning(influxdPid), `influxd (pid ${influxdPid}) still runs after npm start stopped`);
+    assert.deepStrictEqual(processesMentioning(userDir), [], 'a process of npm start is left running');
+  });
+
+  it('stops the local InfluxDB when Node-RED itself exits', async () => {
+    assert.ok(userDir, 'runs after the test above, in its user dir (flows and InfluxDB data kept)');
+    const [port, influxPort] = [await freePort(), await freePort()];
+    let output = '';
+    child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.js')], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir, INFLUXDB_REMOTE_URL: `http://127.0.0.1:${influxPort}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const influxdPid = Number((await waitFor(() => /local InfluxDB 1\.x \(pid (\d+)\)/.exec(output), { timeoutMs: 40000, message: `the local InfluxDB; output:\n${output}` }))[1]);
+    // Node-RED runs with `-u <userDir>`: the process mentioning the user dir that is not influxd.
+    const redPid = await waitFor(() => processesMentioning(userDir).find((pid) => pid !== influxdPid), { timeoutMs: 20000, message: 'the Node-RED process' });
+    const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    process.kill(redPid, 'SIGKILL');
+    await exited;
+    assert.ok(!isRunning(influxdPid), `influxd (pid ${influxdPid}) still runs after Node-RED exited`);
+    assert.deepStrictEqual(processesMentioning(userDir), [], 'a process of npm start is left running');
   });
 });
 
