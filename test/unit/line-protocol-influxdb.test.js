@@ -112,6 +112,15 @@ describe('line-protocol: lines InfluxDB 1.6.7 refuses are refused at ingest', fu
     assert.match(refused('m v=1 -'), /invalid timestamp "-"/);
   });
 
+  it('refuses a line without a timestamp that ends with a backslash: the ingest timestamp would join its value', function () {
+    // InfluxDB stores `m s="a"\` as the string `a"`; with " <now>" appended it would store `a"\ 170000…`.
+    // (Only at the end of a payload: a backslash before a newline joins the next line, as in InfluxDB.)
+    const out = prepareLines('m s="a" 5\nm s="a"\\', { precision: 'ns', nowNs: 1700000000000000000n });
+    assert.deepStrictEqual(out.errors.map((e) => e.lineNumber), [2]);
+    assert.match(out.errors[0].reason, /must not end with a backslash/);
+    assert.deepStrictEqual(out.lines, ['m s="a" 5']);
+  });
+
   it('prepareLines queues the accepted ones without the whitespace InfluxDB ignores', function () {
     const out = prepareLines('  m,t0==a v=1  5  \nm f=1,f=2i 6', { precision: 'ns', nowNs: 1n });
     assert.deepStrictEqual(out.lines, ['m,t0==a v=1  5']);

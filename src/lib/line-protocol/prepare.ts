@@ -72,6 +72,12 @@ function addLine(text: string, start: number, end: number, lineNumber: number, c
     return;
   }
   if (scan.timestampStart < 0) {
+    // InfluxDB pairs a backslash with the byte after it, so the appended " <now>" would become part of the last
+    // value (`s="a"\` would be stored as `"a"\ 1700…`). InfluxDB itself stamps such a line; we cannot.
+    if (text.charCodeAt(scan.fieldsEnd - 1) === BACKSLASH) {
+      out.errors.push({ lineNumber, reason: 'a line without a timestamp must not end with a backslash (the ingest timestamp would join its last value)' });
+      return;
+    }
     out.lines.push(text.slice(scan.start, scan.fieldsEnd) + ctx.nowSuffix);
     return;
   }

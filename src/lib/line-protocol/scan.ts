@@ -27,7 +27,10 @@
 //  - unsigned `123u` is accepted (InfluxDB 2 takes it; 1.x ships with it off and refuses the line);
 //  - tag keys `_field` and `_measurement` are refused (InfluxDB 2 refuses them; 1.x stores them);
 //  - a newline that InfluxDB keeps inside a line (in a quoted string, or after a backslash) is refused:
-//    the queue stores one line per line (prepare.ts finds such lines the way the server does).
+//    the queue stores one line per line (prepare.ts finds such lines the way the server does);
+//  - (prepare.ts) a CR before a newline is dropped, where InfluxDB keeps it in the line's last token; and a
+//    line without a timestamp that ends with a backslash is refused, as the appended ingest time would join
+//    its last value.
 //
 // Validation-only callers (prepareLines) pass no point and the scanner allocates nothing on valid lines.
 import type { FieldValue, ParseResult, ParsedPoint } from './types';
