@@ -3,7 +3,7 @@
 // valid ones of the same payload.
 import type { LineError, Precision, PrepareOptions, PreparedLines } from './types';
 import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, currentTimeNs, isPrecision, precisionMultiplier } from './precision';
-import { isSkippedWhitespace, scanRange } from './scan';
+import { isSkippedWhitespace, scanRange, type LineScan } from './scan';
 import { PointConversionError, describeType, pointObjectToLine } from './serialize';
 
 const SPACE = 32;
@@ -52,7 +52,7 @@ function isSkippable(text: string, start: number, end: number): boolean {
  * the cheapest way through a large payload. What InfluxDB ignores (whitespace before the measurement and
  * after the last token) is left out of the queued line.
  */
-function addLine(text: string, start: number, end: number, lineNumber: number, ctx: Context, out: PreparedLines): void {
+function addLine(text: string, start: number, end: number, lineNumber: number, ctx: Context, out: PreparedLines, scanned = false): void {
   const first = text.charCodeAt(start);
   if ((end === start || isSkippedWhitespace(first) || first === HASH) && isSkippable(text, start, end)) {
     out.skipped++;
@@ -66,7 +66,8 @@ function addLine(text: string, start: number, end: number, lineNumber: number, c
     });
     return;
   }
-  const scan = scanRange(text, start, end, null);
+  // `scanned`: lineEnd has just scanned exactly this range, and the scanner's result object still holds it.
+  const scan = scanned ? lastScan : scanRange(text, start, end, null);
   if (scan.reason !== '') {
     out.errors.push({ lineNumber, reason: scan.reason });
     return;
@@ -119,18 +120,53 @@ function zerosKeepInRange(line: string, from: number, zeros: number): boolean {
   return true;
 }
 
+interface SplitHint {
+  /** Next `"`, `\` and double backslash at or after the current line start (the text's length when none). */
+  quote: number;
+  backslash: number;
+  doubleBackslash: number;
+  /** Whether lineEnd scanned the line it returned (valid, result in lastScan). */
+  scanned: boolean;
+}
+
+let lastScan: LineScan = { reason: 'not scanned', start: 0, fieldsEnd: -1, timestampStart: -1, timestampEnd: -1 };
+
 /**
  * Where the line starting at `start` ends, the way InfluxDB splits a body (models/points.go scanLine): a
- * newline inside a quoted field value, or right after a backslash, does not end it. `hint` caches the next
- * quote and backslash so that a payload without them costs one indexOf per line.
+ * newline inside a quoted field value, or right after a backslash, does not end it.
+ *
+ * InfluxDB's splitter tracks quotes with its own state machine. Running it on every line costs more than the
+ * scan itself, so it runs only when the first newline may not end the line: when the line holds a quote or a
+ * backslash, ends with a backslash, or holds a double backslash (where the splitter and the tag scanner read
+ * escapes differently), and the line up to the newline does not scan as valid. A valid line there ends outside
+ * any string (the field scan ended unquoted, and a timestamp has no quotes), so the newline ends it.
  */
-function lineEnd(text: string, start: number, hint: { quote: number; backslash: number }): number {
+function lineEnd(text: string, start: number, hint: SplitHint): number {
   const n = text.length;
   const plain = text.indexOf('\n', start);
   const newlineAt = plain === -1 ? n : plain;
+  hint.scanned = false;
   if (hint.quote < start) hint.quote = nextIndex(text, '"', start);
   if (hint.backslash < start) hint.backslash = nextIndex(text, '\\', start);
   if (hint.quote >= newlineAt && hint.backslash >= newlineAt) return newlineAt;
+  if (hint.doubleBackslash < start) hint.doubleBackslash = nextIndex(text, '\\\\', start);
+  if (hint.doubleBackslash >= newlineAt && newlineAt > start && text.charCodeAt(newlineAt - 1) !== BACKSLASH) {
+    const end = newlineAt > start && text.charCodeAt(newlineAt - 1) === CR ? newlineAt - 1 : newlineAt;
+    const first = text.charCodeAt(start);
+    if (!isSkippedWhitespace(first) && first !== HASH) {
+      lastScan = scanRange(text, start, end, null);
+      if (lastScan.reason === '') {
+        hint.scanned = true;
+        return newlineAt;
+      }
+    }
+  }
+  return splitterEnd(text, start);
+}
+
+/** InfluxDB's splitter, byte for byte. */
+function splitterEnd(text: string, start: number): number {
+  const n = text.length;
   let quoted = false;
   let inFields = false;
   let equals = 0;
@@ -176,12 +212,12 @@ function addText(text: string, firstLineNumber: number, ctx: Context, out: Prepa
   const n = text.length;
   let lineNumber = firstLineNumber;
   let start = 0;
-  const hint = { quote: -1, backslash: -1 };
+  const hint: SplitHint = { quote: -1, backslash: -1, doubleBackslash: -1, scanned: false };
   while (start < n) {
     let end = lineEnd(text, start, hint);
     const next = end + 1;
     if (end > start && text.charCodeAt(end - 1) === CR) end--;
-    addLine(text, start, end, lineNumber, ctx, out);
+    addLine(text, start, end, lineNumber, ctx, out, hint.scanned);
     // A line that holds newlines (refused above) still counts them, so later line numbers match the text.
     for (let k = text.indexOf('\n', start); k !== -1 && k < end; k = text.indexOf('\n', k + 1)) lineNumber++;
     lineNumber++;

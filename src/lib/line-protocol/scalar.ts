@@ -154,8 +154,11 @@ export function scanValueSyntax(line: string, start: number, end: number): strin
   return `invalid field value ${quote(line, start, end)}`;
 }
 
+function invalidValue(line: string, start: number, end: number): string {
+  return `invalid field value ${quote(line, start, end)}`;
+}
+
 function numberSyntax(line: string, start: number, end: number): string {
-  const invalid = `invalid field value ${quote(line, start, end)}`;
   const negative = line.charCodeAt(start) === MINUS;
   let isInt = false;
   let isUnsigned = false;
@@ -169,7 +172,7 @@ function numberSyntax(line: string, start: number, end: number): string {
       continue;
     }
     if (c === DOT) {
-      if (decimal) return invalid;
+      if (decimal) return invalidValue(line, start, end);
       decimal = true;
       continue;
     }
@@ -179,13 +182,13 @@ function numberSyntax(line: string, start: number, end: number): string {
     }
     const previous = line.charCodeAt(i - 1);
     if ((c === PLUS || c === MINUS) && (previous === LOWER_E || previous === UPPER_E)) continue;
-    if (!isDigit(c)) return invalid;
+    if (!isDigit(c)) return invalidValue(line, start, end);
   }
   if ((isInt || isUnsigned) && (decimal || scientific)) {
     return `invalid ${isInt ? 'integer' : 'unsigned'} value ${quote(line, start, end)}`;
   }
   const digits = end - start - (isInt ? 1 : 0) - (decimal ? 1 : 0) - (negative ? 1 : 0);
-  if (digits === 0) return invalid;
+  if (digits === 0) return invalidValue(line, start, end);
   const last = line.charCodeAt(end - 1);
   if (isInt) {
     if (last !== LOWER_I) return `invalid integer value ${quote(line, start, end)}`;
@@ -206,7 +209,7 @@ function numberSyntax(line: string, start: number, end: number): string {
   // InfluxDB checks the float only with an exponent or from 25 characters; shorter plain decimals always fit.
   if (!scientific && end - start < 25) return '';
   const text = line.slice(start, end);
-  if (!GO_FLOAT.test(text)) return invalid;
+  if (!GO_FLOAT.test(text)) return invalidValue(line, start, end);
   if (!Number.isFinite(Number(text))) return `float value ${quote(line, start, end)} is out of range`;
   return '';
 }

@@ -70,6 +70,9 @@ const result: LineScan = { reason: '', start: 0, fieldsEnd: -1, timestampStart: 
 let tagKeyBounds = new Int32Array(64);
 // Per field of the second pass: key start, `=` position, value end, type code (see TYPE_*).
 let fieldBounds = new Int32Array(64);
+// Positions of the `=` signs the first pass over the field set accepted (its values are already checked).
+let firstPassEquals = new Int32Array(64);
+let firstPassCommas = new Int32Array(64);
 const TYPE_FLOAT = 1;
 const TYPE_INTEGER = 2;
 const TYPE_UNSIGNED = 3;
@@ -232,11 +235,15 @@ export function scanRange(line: string, start: number, end: number, point: Parse
   let equals = 0;
   let commas = 0;
   let lastEquals = fieldsStart;
+  let sawBackslash = false;
   while (i < n) {
     c = line.charCodeAt(i);
-    if (c === BACKSLASH && i + 1 < n) {
-      i += 2;
-      continue;
+    if (c === BACKSLASH) {
+      sawBackslash = true;
+      if (i + 1 < n) {
+        i += 2;
+        continue;
+      }
     }
     if (c === QUOTE && equals > commas) {
       quoted = !quoted;
@@ -246,12 +253,17 @@ export function scanRange(line: string, start: number, end: number, point: Parse
     if (c === EQUALS && !quoted) {
       equals++;
       lastEquals = i;
+      if (equals > firstPassEquals.length) {
+        const grown = new Int32Array(firstPassEquals.length * 2);
+        grown.set(firstPassEquals);
+        firstPassEquals = grown;
+      }
+      firstPassEquals[equals - 1] = i;
       const before = line.charCodeAt(i - 1);
       if ((before === SPACE || before === COMMA) && line.charCodeAt(i - 2) !== BACKSLASH) return fail('missing field key');
-      const keyFrom = fieldKeyStart(line, fieldsStart, i);
-      if (i + 1 >= n) return fail(`missing value for field key ${quote(line, keyFrom, i)}`);
+      if (i + 1 >= n) return fail(`missing value for field key ${quote(line, fieldKeyStart(line, fieldsStart, i), i)}`);
       const next = line.charCodeAt(i + 1);
-      if (next === COMMA || next === SPACE) return fail(`missing value for field key ${quote(line, keyFrom, i)}`);
+      if (next === COMMA || next === SPACE) return fail(`missing value for field key ${quote(line, fieldKeyStart(line, fieldsStart, i), i)}`);
       if (next !== QUOTE) {
         let valueEnd = i + 1;
         while (valueEnd < n) {
@@ -260,12 +272,20 @@ export function scanRange(line: string, start: number, end: number, point: Parse
           valueEnd++;
         }
         const syntax = scanValueSyntax(line, i + 1, valueEnd);
-        if (syntax !== '') return fail(`${syntax} for key ${quote(line, keyFrom, i)}`);
+        if (syntax !== '') return fail(`${syntax} for key ${quote(line, fieldKeyStart(line, fieldsStart, i), i)}`);
         i = valueEnd;
         continue;
       }
     }
-    if (c === COMMA && !quoted) commas++;
+    if (c === COMMA && !quoted) {
+      if (commas >= firstPassCommas.length) {
+        const grown = new Int32Array(firstPassCommas.length * 2);
+        grown.set(firstPassCommas);
+        firstPassCommas = grown;
+      }
+      firstPassCommas[commas] = i;
+      commas++;
+    }
     if (c === SPACE && !quoted) break;
     i++;
   }
@@ -275,7 +295,7 @@ export function scanRange(line: string, start: number, end: number, point: Parse
   const fieldsEnd = i;
   result.fieldsEnd = fieldsEnd;
 
-  const fieldReason = scanStoredFields(line, start, seriesKeyEnd, fieldsStart, fieldsEnd, point);
+  const fieldReason = scanStoredFields(line, start, seriesKeyEnd, fieldsStart, fieldsEnd, equals, sawBackslash, point);
   if (fieldReason !== '') return fail(fieldReason);
 
   // Timestamp.
@@ -335,12 +355,33 @@ function fieldKeyStart(line: string, fieldsStart: number, equalsAt: number): num
  * The second pass over a field set that the first accepted: the fields InfluxDB stores. Returns a reason, or
  * '' (and fills `point.fields` when given).
  */
-function scanStoredFields(line: string, lineStart: number, seriesKeyEnd: number, from: number, to: number, point: ParsedPoint | null): string {
+function scanStoredFields(
+  line: string,
+  lineStart: number,
+  seriesKeyEnd: number,
+  from: number,
+  to: number,
+  firstPassCount: number,
+  sawBackslash: boolean,
+  point: ParsedPoint | null,
+): string {
   let count = 0;
+  let firstPass = 0;
   let kept = 0;
   let i = from;
   while (i < to) {
     const keyStart = i;
+    if (!sawBackslash) {
+      // Without a backslash both passes split the field set alike: at the `=` and the commas the first one found.
+      const eq = firstPassEquals[count];
+      const valueEnd = count < firstPassCount - 1 ? firstPassCommas[count] : to;
+      const reason = addStoredField(line, lineStart, seriesKeyEnd, keyStart, eq, valueEnd, valueType(line, eq + 1, valueEnd), count, point);
+      if (reason === KEPT) kept++;
+      else if (reason !== DROPPED) return reason;
+      count++;
+      i = valueEnd + 1;
+      continue;
+    }
     // The key ends at the first `=` whose previous byte is not a backslash (the first byte always counts).
     let eq = i;
     while (eq < to && !(line.charCodeAt(eq) === EQUALS && (eq === keyStart || line.charCodeAt(eq - 1) !== BACKSLASH))) eq++;
@@ -361,37 +402,59 @@ function scanStoredFields(line: string, lineStart: number, seriesKeyEnd: number,
       else if (c === COMMA && !quoted) break;
       valueEnd++;
     }
-    const type = storedType(line, eq + 1, valueEnd);
-    // A lone `"` here is not only refused: InfluxDB 1.6.7 panics and exits on it (seen with `m a\\=" ="`).
-    if (type === 0) return `InfluxDB reads the field ${quote(line, keyStart, eq)} as ${quote(line, eq + 1, valueEnd)}, which is not a value`;
-    if (keyTooLong(line, lineStart, seriesKeyEnd, keyStart, eq)) return `series key is longer than ${MAX_KEY_BYTES} bytes`;
-    // InfluxDB drops `time` fields before it compares types, so they cannot conflict.
-    const isTime = isText(line, keyStart, eq, 'time');
-    for (let f = 0; f < count && !isTime; f++) {
-      const at = 4 * f;
-      if (fieldBounds[at + 3] !== type && sameText(line, fieldBounds[at], fieldBounds[at + 1], keyStart, eq)) {
-        return `field ${quote(line, keyStart, eq)} appears twice with different types (${TYPE_NAMES[fieldBounds[at + 3]]} and ${TYPE_NAMES[type]}): InfluxDB refuses the line`;
-      }
-    }
-    if (4 * count + 4 > fieldBounds.length) {
-      const grown = new Int32Array(fieldBounds.length * 2);
-      grown.set(fieldBounds);
-      fieldBounds = grown;
-    }
-    fieldBounds[4 * count] = keyStart;
-    fieldBounds[4 * count + 1] = eq;
-    fieldBounds[4 * count + 2] = valueEnd;
-    fieldBounds[4 * count + 3] = type;
+    // Where both passes agree on the `=`, the first pass has checked the value: only its type is needed.
+    while (firstPass < firstPassCount && firstPassEquals[firstPass] < eq) firstPass++;
+    const checked = firstPass < firstPassCount && firstPassEquals[firstPass] === eq;
+    const type = checked ? valueType(line, eq + 1, valueEnd) : storedType(line, eq + 1, valueEnd);
+    const reason = addStoredField(line, lineStart, seriesKeyEnd, keyStart, eq, valueEnd, type, count, point);
+    if (reason === KEPT) kept++;
+    else if (reason !== DROPPED) return reason;
     count++;
-    // InfluxDB drops a field named `time` and keeps the rest of the point.
-    if (!isTime) {
-      kept++;
-      if (point) point.fields.push([unescape(line, keyStart, eq, NAME_ESCAPES), storedValue(line, eq + 1, valueEnd, type)]);
-    }
     i = valueEnd + 1;
   }
   if (kept === 0) return 'field key "time" is reserved by InfluxDB (it is dropped, and the line has no other field)';
   return '';
+}
+
+const KEPT = 'kept';
+const DROPPED = 'dropped';
+
+/** Checks the stored field number `count` and records it; returns KEPT, DROPPED (a `time` field) or a reason. */
+function addStoredField(
+  line: string,
+  lineStart: number,
+  seriesKeyEnd: number,
+  keyStart: number,
+  eq: number,
+  valueEnd: number,
+  type: number,
+  count: number,
+  point: ParsedPoint | null,
+): string {
+  // A lone `"` here is not only refused: InfluxDB 1.6.7 panics and exits on it (seen with `m a\\=" ="`).
+  if (type === 0) return `InfluxDB reads the field ${quote(line, keyStart, eq)} as ${quote(line, eq + 1, valueEnd)}, which is not a value`;
+  if (keyTooLong(line, lineStart, seriesKeyEnd, keyStart, eq)) return `series key is longer than ${MAX_KEY_BYTES} bytes`;
+  // InfluxDB drops `time` fields before it compares types, so they cannot conflict.
+  const isTime = isText(line, keyStart, eq, 'time');
+  for (let f = 0; f < count && !isTime; f++) {
+    const at = 4 * f;
+    if (fieldBounds[at + 3] !== type && sameText(line, fieldBounds[at], fieldBounds[at + 1], keyStart, eq)) {
+      return `field ${quote(line, keyStart, eq)} appears twice with different types (${TYPE_NAMES[fieldBounds[at + 3]]} and ${TYPE_NAMES[type]}): InfluxDB refuses the line`;
+    }
+  }
+  if (4 * count + 4 > fieldBounds.length) {
+    const grown = new Int32Array(fieldBounds.length * 2);
+    grown.set(fieldBounds);
+    fieldBounds = grown;
+  }
+  fieldBounds[4 * count] = keyStart;
+  fieldBounds[4 * count + 1] = eq;
+  fieldBounds[4 * count + 2] = valueEnd;
+  fieldBounds[4 * count + 3] = type;
+  // InfluxDB drops a field named `time` and keeps the rest of the point.
+  if (isTime) return DROPPED;
+  if (point) point.fields.push([unescape(line, keyStart, eq, NAME_ESCAPES), storedValue(line, eq + 1, valueEnd, type)]);
+  return KEPT;
 }
 
 /** The TYPE_* InfluxDB gives the value text [start, end), 0 when it cannot read it. */
@@ -403,6 +466,17 @@ function storedType(line: string, start: number, end: number): number {
   if (typeof scalar === 'string') return 0;
   const last = line.charCodeAt(end - 1);
   if (isDigit(first) || first === MINUS || first === 46) return last === 105 ? TYPE_INTEGER : last === 117 ? TYPE_UNSIGNED : TYPE_FLOAT;
+  return TYPE_BOOLEAN;
+}
+
+/** The TYPE_* of a value the first pass accepted. */
+function valueType(line: string, start: number, end: number): number {
+  const first = line.charCodeAt(start);
+  if (first === QUOTE) return end - start >= 2 ? TYPE_STRING : 0;
+  if (isDigit(first) || first === MINUS || first === 46) {
+    const last = line.charCodeAt(end - 1);
+    return last === 105 ? TYPE_INTEGER : last === 117 ? TYPE_UNSIGNED : TYPE_FLOAT;
+  }
   return TYPE_BOOLEAN;
 }
 
