@@ -254,6 +254,8 @@ describe('line-protocol: malformed lines', function () {
   // Each case: [line, reason it must get].
   const cases = [
     ['', 'empty line'],
+    ['#m v=1', 'measurement cannot start with "#" (the line reads as a comment)'],
+    [' \t#m v=1', 'measurement cannot start with "#" (the line reads as a comment)'],
     [',t=1 v=1', 'missing measurement'],
     ['m', 'missing field set'],
     ['m ', 'missing field set'],

@@ -41,6 +41,7 @@ const NUL = 0;
 const TAB = 9;
 const SPACE = 32;
 const QUOTE = 34;
+const HASH = 35;
 const COMMA = 44;
 const MINUS = 45;
 const ZERO = 48;
@@ -98,7 +99,8 @@ export function isSkippedWhitespace(c: number): boolean {
 
 /** Drops the backslash before the characters of `escapes` (a single left-to-right pass, as InfluxDB does). */
 function unescape(line: string, start: number, end: number, escapes: string): string {
-  if (line.indexOf('\\', start) === -1 || line.indexOf('\\', start) >= end) return line.slice(start, end);
+  const backslash = line.indexOf('\\', start);
+  if (backslash === -1 || backslash >= end) return line.slice(start, end);
   let out = '';
   let copied = start;
   for (let i = start; i < end - 1; i++) {
@@ -162,6 +164,8 @@ export function scanRange(line: string, start: number, end: number, point: Parse
   if (start === n) return fail('empty line');
   let c = line.charCodeAt(start);
   if (c === COMMA) return fail('missing measurement');
+  // InfluxDB skips such a line as a comment (prepareLines counts it as skipped, not as a point).
+  if (c === HASH) return fail('measurement cannot start with "#" (the line reads as a comment)');
 
   // Measurement: its first byte is never a delimiter.
   let i = start;
