@@ -52,14 +52,13 @@ function isSkippable(text: string, start: number, end: number): boolean {
  * the cheapest way through a large payload. What InfluxDB ignores (whitespace before the measurement and
  * after the last token) is left out of the queued line.
  */
-function addLine(text: string, start: number, end: number, lineNumber: number, ctx: Context, out: PreparedLines, scanned = false): void {
+function addLine(text: string, start: number, end: number, lineNumber: number, ctx: Context, out: PreparedLines, scanned = false, joined = false): void {
   const first = text.charCodeAt(start);
   if ((end === start || isSkippedWhitespace(first) || first === HASH) && isSkippable(text, start, end)) {
     out.skipped++;
     return;
   }
-  const newline = text.indexOf('\n', start);
-  if (newline !== -1 && newline < end) {
+  if (joined) {
     out.errors.push({
       lineNumber,
       reason: 'a newline inside a string value or after a backslash: InfluxDB keeps it in the line, and the queue holds one line per line',
@@ -127,6 +126,8 @@ interface SplitHint {
   doubleBackslash: number;
   /** Whether lineEnd scanned the line it returned (valid, result in lastScan). */
   scanned: boolean;
+  /** Whether the line it returned goes past a newline (InfluxDB's splitter kept one inside it). */
+  joined: boolean;
 }
 
 let lastScan: LineScan = { reason: 'not scanned', start: 0, fieldsEnd: -1, timestampStart: -1, timestampEnd: -1 };
@@ -146,6 +147,7 @@ function lineEnd(text: string, start: number, hint: SplitHint): number {
   const plain = text.indexOf('\n', start);
   const newlineAt = plain === -1 ? n : plain;
   hint.scanned = false;
+  hint.joined = false;
   if (hint.quote < start) hint.quote = nextIndex(text, '"', start);
   if (hint.backslash < start) hint.backslash = nextIndex(text, '\\', start);
   if (hint.quote >= newlineAt && hint.backslash >= newlineAt) return newlineAt;
@@ -161,7 +163,9 @@ function lineEnd(text: string, start: number, hint: SplitHint): number {
       }
     }
   }
-  return splitterEnd(text, start);
+  const end = splitterEnd(text, start);
+  hint.joined = end > newlineAt;
+  return end;
 }
 
 /** InfluxDB's splitter, byte for byte. */
@@ -212,14 +216,14 @@ function addText(text: string, firstLineNumber: number, ctx: Context, out: Prepa
   const n = text.length;
   let lineNumber = firstLineNumber;
   let start = 0;
-  const hint: SplitHint = { quote: -1, backslash: -1, doubleBackslash: -1, scanned: false };
+  const hint: SplitHint = { quote: -1, backslash: -1, doubleBackslash: -1, scanned: false, joined: false };
   while (start < n) {
     let end = lineEnd(text, start, hint);
     const next = end + 1;
     if (end > start && text.charCodeAt(end - 1) === CR) end--;
-    addLine(text, start, end, lineNumber, ctx, out, hint.scanned);
+    addLine(text, start, end, lineNumber, ctx, out, hint.scanned, hint.joined);
     // A line that holds newlines (refused above) still counts them, so later line numbers match the text.
-    for (let k = text.indexOf('\n', start); k !== -1 && k < end; k = text.indexOf('\n', k + 1)) lineNumber++;
+    if (hint.joined) for (let k = text.indexOf('\n', start); k !== -1 && k < end; k = text.indexOf('\n', k + 1)) lineNumber++;
     lineNumber++;
     start = next;
   }

@@ -139,11 +139,6 @@ function keyTooLong(line: string, lineStart: number, keyEnd: number, fieldKeySta
   return bytes > MAX_KEY_BYTES;
 }
 
-/** True when the byte before `i` is a backslash: the measurement and tag rule for an escaped delimiter. */
-function escapedByPrevious(line: string, i: number): boolean {
-  return line.charCodeAt(i - 1) === BACKSLASH;
-}
-
 /**
  * Scans one line (no newline). When `point` is given, it is filled with the unescaped content.
  * The returned object is shared between calls.
@@ -167,14 +162,16 @@ export function scanRange(line: string, start: number, end: number, point: Parse
   // InfluxDB skips such a line as a comment (prepareLines counts it as skipped, not as a point).
   if (c === HASH) return fail('measurement cannot start with "#" (the line reads as a comment)');
 
-  // Measurement: its first byte is never a delimiter.
+  // Measurement: its first byte is never a delimiter. In names and tags a delimiter is escaped when the byte
+  // before it is a backslash, whatever that backslash follows.
   let i = start;
+  let previous = c;
   for (;;) {
     i++;
     if (i >= n) return fail('missing field set');
-    if (escapedByPrevious(line, i)) continue;
     c = line.charCodeAt(i);
-    if (c === COMMA || c === SPACE) break;
+    if ((c === COMMA || c === SPACE) && previous !== BACKSLASH) break;
+    previous = c;
   }
   if (point) point.measurement = unescape(line, start, i, NAME_ESCAPES);
 
@@ -186,10 +183,11 @@ export function scanRange(line: string, start: number, end: number, point: Parse
     c = i < n ? line.charCodeAt(i) : SPACE;
     if (c === SPACE || c === COMMA || c === EQUALS) return fail('missing tag key');
     for (;;) {
+      previous = c;
       i++;
       if (i >= n) return fail(`missing tag value for key ${quote(line, keyStart, i)}`);
       c = line.charCodeAt(i);
-      if (escapedByPrevious(line, i)) continue;
+      if (previous === BACKSLASH) continue;
       if (c === SPACE || c === COMMA) return fail(`missing tag value for key ${quote(line, keyStart, i)}`);
       if (c === EQUALS) break;
     }
@@ -200,10 +198,11 @@ export function scanRange(line: string, start: number, end: number, point: Parse
     if (c === COMMA || c === SPACE) return fail(`missing tag value for key ${quote(line, keyStart, keyEnd)}`);
     // The first byte of a value may be anything else, `=` included.
     for (;;) {
+      previous = c;
       i++;
       if (i >= n) return fail('missing field set');
       c = line.charCodeAt(i);
-      if (escapedByPrevious(line, i)) continue;
+      if (previous === BACKSLASH) continue;
       if (c === EQUALS) return fail(`unescaped "=" in tag value for key ${quote(line, keyStart, keyEnd)}`);
       if (c === COMMA || c === SPACE) break;
     }
