@@ -165,7 +165,8 @@ export = function (RED: NodeAPI) {
       if (prepared.errors.length > 0) {
         return done(new Error(refusedLinesMessage(prepared.errors, prepared.lines.length)));
       }
-      if (prepared.lines.length === 0) return done(new Error(t('influxdb-replication.errors.empty')));
+      // A message of only blank lines and comments (or an empty one) is done with nothing queued, as InfluxDB
+      // answers such a body with 204: a gateway in front of this node must not refuse what InfluxDB takes.
       done();
     }
 

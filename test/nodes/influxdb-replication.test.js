@@ -171,8 +171,6 @@ describe('influxdb-replication node', function () {
     for (const [what, payload, pattern] of [
       ['a number', 42, /number/],
       ['null', null, /null/],
-      ['an empty string', '', /no line protocol/],
-      ['only comments', '# nothing here\n\n', /no line protocol/],
       ['an object without fields', { measurement: 'm' }, /field/],
     ]) {
       it(`refuses ${what} as payload with a clear error`, async () => {
@@ -182,6 +180,16 @@ describe('influxdb-replication node', function () {
         assert.match(error.message, pattern);
       });
     }
+
+    it('accepts an empty payload and one of only blank lines and comments: done() with nothing queued, as InfluxDB answers 204', async () => {
+      const n = await load();
+      for (const payload of ['', '# nothing here\n\n', '\n  \n\t# indented comment\r\n', [], Buffer.from('# c\n')]) {
+        assert.strictEqual(await send(n, { payload }), 'complete', JSON.stringify(payload));
+      }
+      assert.strictEqual((await row()).remainingLinesToBeSynced, 0);
+      await sleep(100);
+      assert.strictEqual(receivedLines(server).length, 0);
+    });
 
     it('refuses a bad msg.precision and an unknown msg.control', async () => {
       const n = await load();

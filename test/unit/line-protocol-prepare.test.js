@@ -56,15 +56,20 @@ describe('line-protocol: prepareLines', function () {
     assert.deepStrictEqual(out.errors, []);
   });
 
-  it('accepts trailing spaces and tabs as InfluxDB does, and drops them', function () {
-    const out = prepareLines('m v=1 7 \nm v=2\t\t\nm s="a " 9  ', { precision: 'ns', nowNs: NOW });
+  it('accepts trailing whitespace where InfluxDB 1.6.7 does, and drops it', function () {
+    const out = prepareLines('m v=1 7 \nm v=2 \t\nm s="a " 9  \nm v=3\t\nm v=4 7\t', { precision: 'ns', nowNs: NOW });
     assert.deepStrictEqual(out.lines, ['m v=1 7', `m v=2 ${NOW}`, 'm s="a " 9']);
-    assert.deepStrictEqual(out.errors, []);
+    // A tab right after a value or a timestamp is part of that token for InfluxDB.
+    assert.deepStrictEqual(out.errors, [
+      { lineNumber: 4, reason: 'invalid field value "3\\t" for key "v"' },
+      { lineNumber: 5, reason: 'invalid timestamp "7\\t" (must be an integer)' },
+    ]);
   });
 
-  it('still refuses doubled spaces inside a line', function () {
-    const out = prepareLines('m v=1  7', { precision: 'ns', nowNs: NOW });
-    assert.deepStrictEqual(out.errors, [{ lineNumber: 1, reason: 'more than one space before the timestamp' }]);
+  it('accepts the whitespace InfluxDB 1.6.7 skips: before the measurement, the field set and the timestamp', function () {
+    const out = prepareLines(' m v=1 7\n\tm  v=2 8\n\u0000m,t=a \t v=3 \t 9\nm v=4  \u0000', { precision: 'ns', nowNs: NOW });
+    assert.deepStrictEqual(out.errors, []);
+    assert.deepStrictEqual(out.lines, ['m v=1 7', 'm  v=2 8', 'm,t=a \t v=3 \t 9', `m v=4 ${NOW}`]);
   });
 
   it('takes the ingest timestamp from the clock when nowNs is not given, the same for every line', function () {
@@ -177,14 +182,15 @@ describe('line-protocol: prepareLines', function () {
     assert.deepStrictEqual(out.lines, ['温度,ort=München v="🚀" 1000000', `мера v=1 ${NOW}`]);
   });
 
-  it('treats a newline inside a quoted string as a line end (both halves are errors)', function () {
-    const out = prepareLines('m v="first\nsecond" 1', { precision: 'ns', nowNs: NOW });
-    assert.deepStrictEqual(out.lines, []);
+  it('splits lines as InfluxDB does: a newline inside a string or after a backslash is refused, not split', function () {
+    // InfluxDB stores `m v="first\nsecond"` as one point; cut in two, the second half `b v=1` would be stored on its own.
+    const out = prepareLines('m v="first\nsecond" 1\nm,t=a\\\nb v=1 2\nm v=3 3', { precision: 'ns', nowNs: NOW });
+    assert.deepStrictEqual(out.lines, ['m v=3 3']);
     assert.deepStrictEqual(
       out.errors.map((e) => e.lineNumber),
-      [1, 2],
+      [1, 3],
     );
-    assert.match(out.errors[0].reason, /unterminated string/);
+    assert.match(out.errors[0].reason, /newline inside a string value or after a backslash/);
   });
 
   it('outputs lines that parse, with their timestamp in ns', function () {
@@ -238,7 +244,7 @@ describe('line-protocol: pointsToLines', function () {
     );
     assert.strictEqual(
       line,
-      'my\\ Measurement\\,x=y,tag\\ Key\\,\\==tag\\ Value\\,\\=1,path=C:\\tmp field\\ Key\\,\\=="a \\"quoted\\" \\\\ string, with = and spaces",n=1',
+      'my\\ Measurement\\,x\\=y,tag\\ Key\\,\\==tag\\ Value\\,\\=1,path=C:\\tmp field\\ Key\\,\\=="a \\"quoted\\" \\\\ string, with = and spaces",n=1',
     );
     const back = parseLine(line).point;
     assert.strictEqual(back.measurement, 'my Measurement,x=y');
@@ -250,11 +256,15 @@ describe('line-protocol: pointsToLines', function () {
   });
 
   it('keeps a backslash followed by a special character intact', function () {
-    const [line] = pointsToLines({ measurement: 'a\\ b', tags: { k: 'x\\,y' }, fields: { 'f\\=g': 1 } }, 'ns');
+    const [line] = pointsToLines({ measurement: 'a\\ b\\=c\\"d', tags: { k: 'x\\,y' }, fields: { 'f\\"g': 1 } }, 'ns');
     const back = parseLine(line).point;
-    assert.strictEqual(back.measurement, 'a\\ b');
+    assert.strictEqual(back.measurement, 'a\\ b\\=c\\"d');
     assert.deepStrictEqual(back.tags, [['k', 'x\\,y']]);
-    assert.strictEqual(back.fields[0][0], 'f\\=g');
+    assert.strictEqual(back.fields[0][0], 'f\\"g');
+  });
+
+  it('refuses a field key with a backslash before a delimiter, which InfluxDB cannot read back', function () {
+    assert.throws(() => pointsToLines({ measurement: 'm', fields: { 'f\\=g': 1 } }, 'ns'), /point 0: field key "f\\\\=g" has a backslash before/);
   });
 
   it('converts timestamps of every form to exact ns', function () {

@@ -131,9 +131,10 @@ describe('line-protocol: parseLine', function () {
       assert.strictEqual(parsed('a\\,b v=1').measurement, 'a,b');
     });
 
-    it('measurement: an equals sign needs no escape and "\\=" stays literal', function () {
+    it('measurement: an equals sign needs no escape, and "\\=" and "\\"" lose their backslash as in InfluxDB 1.6.7', function () {
       assert.strictEqual(parsed('a=b v=1').measurement, 'a=b');
-      assert.strictEqual(parsed('a\\=b v=1').measurement, 'a\\=b');
+      assert.strictEqual(parsed('a\\=b v=1').measurement, 'a=b');
+      assert.strictEqual(parsed('a\\"b v=1').measurement, 'a"b');
     });
 
     it('tag keys and values: comma, equals sign and space', function () {
@@ -253,9 +254,8 @@ describe('line-protocol: malformed lines', function () {
   // Each case: [line, reason it must get].
   const cases = [
     ['', 'empty line'],
-    [' m v=1', 'line starts with whitespace'],
-    ['\tm v=1', 'line starts with whitespace'],
     ['#m v=1', 'measurement cannot start with "#" (the line reads as a comment)'],
+    [' \t#m v=1', 'measurement cannot start with "#" (the line reads as a comment)'],
     [',t=1 v=1', 'missing measurement'],
     ['m', 'missing field set'],
     ['m ', 'missing field set'],
@@ -270,25 +270,23 @@ describe('line-protocol: malformed lines', function () {
     ['m,t=a=b v=1', 'unescaped "=" in tag value for key "t"'],
     ['m,t=1,t=2 v=1', 'duplicate tag key "t"'],
     ['m,time=1 v=1', 'tag key "time" is reserved by InfluxDB'],
-    ['m,_field=1 v=1', 'tag key "_field" is reserved by InfluxDB'],
-    ['m,_measurement=1 v=1', 'tag key "_measurement" is reserved by InfluxDB'],
-    ['m  v=1', 'more than one space before the field set'],
+    ['m,_field=1 v=1', 'tag key "_field" is reserved by InfluxDB 2'],
+    ['m,_measurement=1 v=1', 'tag key "_measurement" is reserved by InfluxDB 2'],
     ['m =1', 'missing field key'],
-    ['m v=1,,w=2', 'missing field key'],
-    ['m v=1,', 'field set ends with a comma'],
+    ['m v=1,,w=2', 'invalid field set "v=1,,w=2" (a comma or "=" too many)'],
+    ['m v=1,', 'invalid field set "v=1," (a comma or "=" too many)'],
     ['m v', 'missing value for field key "v"'],
     ['m v=', 'missing value for field key "v"'],
     ['m v=,w=1', 'missing value for field key "v"'],
     ['m v= 1', 'missing value for field key "v"'],
-    ['m time=1', 'field key "time" is reserved by InfluxDB'],
+    ['m time=1', 'field key "time" is reserved by InfluxDB (it is dropped, and the line has no other field)'],
     ['m v="abc', 'unterminated string value for field key "v"'],
     ['m v="abc\\"', 'unterminated string value for field key "v"'],
-    ['m v="a"b', 'unexpected text after the string value of field key "v"'],
     ['m v=abc', 'invalid field value "abc" for key "v"'],
     ['m v=1.5i', 'invalid integer value "1.5i" for key "v"'],
     ['m v=1e3i', 'invalid integer value "1e3i" for key "v"'],
     ['m v=i', 'invalid field value "i" for key "v"'],
-    ['m v=-i', 'invalid integer value "-i" for key "v"'],
+    ['m v=-i', 'invalid field value "-i" for key "v"'],
     ['m v=9223372036854775808i', 'integer value "9223372036854775808i" is out of the 64-bit signed range for key "v"'],
     ['m v=-1u', 'invalid unsigned value "-1u" (unsigned cannot be negative) for key "v"'],
     ['m v=1.5u', 'invalid unsigned value "1.5u" for key "v"'],
@@ -304,10 +302,6 @@ describe('line-protocol: malformed lines', function () {
     ['m v=1e400', 'float value "1e400" is out of range for key "v"'],
     ['m v=tRUE', 'invalid boolean value "tRUE" for key "v"'],
     ['m v=yes', 'invalid field value "yes" for key "v"'],
-    ['m v=1 ', 'trailing whitespace at the end of the line'],
-    ['m v=1  ', 'trailing whitespace at the end of the line'],
-    ['m v=1  123', 'more than one space before the timestamp'],
-    ['m v=1 123 ', 'trailing whitespace after the timestamp'],
     ['m v=1 123 456', 'unexpected text after the timestamp: "456"'],
     ['m v=1 1.5', 'invalid timestamp "1.5" (must be an integer)'],
     ['m v=1 123abc', 'invalid timestamp "123abc" (must be an integer)'],
@@ -328,6 +322,7 @@ describe('line-protocol: malformed lines', function () {
   }
 
   it('a raw newline inside a string reads as two lines, the first one unterminated', function () {
+    // (prepareLines splits as InfluxDB does and refuses such a line whole; parseLine takes one line.)
     const [first] = 'm v="two\nlines"'.split('\n');
     assert.strictEqual(reasonFor(first), 'unterminated string value for field key "v"');
   });

@@ -3,12 +3,16 @@
 // valid ones of the same payload.
 import type { LineError, Precision, PrepareOptions, PreparedLines } from './types';
 import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, currentTimeNs, isPrecision, precisionMultiplier } from './precision';
-import { scanRange } from './scan';
+import { isSkippedWhitespace, scanRange, type LineScan } from './scan';
 import { PointConversionError, describeType, pointObjectToLine } from './serialize';
 
 const SPACE = 32;
-const TAB = 9;
 const HASH = 35;
+const QUOTE = 34;
+const COMMA = 44;
+const EQUALS = 61;
+const BACKSLASH = 92;
+const NEWLINE = 10;
 const CR = 13;
 const MINUS = 45;
 const ZERO = 48;
@@ -33,11 +37,11 @@ function createContext(options: PrepareOptions | undefined, caller: string): Con
   return { precision, multiplier, zeros: String(multiplier).slice(1), nowSuffix: ' ' + String(nowNs ?? currentTimeNs()) };
 }
 
-/** Blank (spaces and tabs only) or, like InfluxDB, `#` as the first non-blank character. */
+/** Blank (spaces, tabs, NUL bytes) or, like InfluxDB, `#` as the first other character. */
 function isSkippable(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c === SPACE || c === TAB) continue;
+    if (isSkippedWhitespace(c)) continue;
     return c === HASH;
   }
   return true;
@@ -45,32 +49,43 @@ function isSkippable(text: string, start: number, end: number): boolean {
 
 /**
  * Adds the line `text[start, end)`. It is validated in place and cut out of the payload only if it is kept,
- * the cheapest way through a large payload.
+ * the cheapest way through a large payload. What InfluxDB ignores (whitespace before the measurement and
+ * after the last token) is left out of the queued line.
  */
-function addLine(text: string, start: number, end: number, lineNumber: number, ctx: Context, out: PreparedLines): void {
-  // InfluxDB accepts spaces and tabs at the end of a line; clients that add them must not be refused.
-  while (end > start) {
-    const c = text.charCodeAt(end - 1);
-    if (c !== SPACE && c !== TAB) break;
-    end--;
-  }
+function addLine(text: string, start: number, end: number, lineNumber: number, ctx: Context, out: PreparedLines, scanned = false, joined = false): void {
   const first = text.charCodeAt(start);
-  if ((end === start || first === SPACE || first === TAB || first === HASH) && isSkippable(text, start, end)) {
+  if ((end === start || isSkippedWhitespace(first) || first === HASH) && isSkippable(text, start, end)) {
     out.skipped++;
     return;
   }
-  const scan = scanRange(text, start, end, null);
+  if (joined) {
+    out.errors.push({
+      lineNumber,
+      reason: 'a newline inside a string value or after a backslash: InfluxDB keeps it in the line, and the queue holds one line per line',
+    });
+    return;
+  }
+  // `scanned`: lineEnd has just scanned exactly this range, and the scanner's result object still holds it.
+  const scan = scanned ? lastScan : scanRange(text, start, end, null);
   if (scan.reason !== '') {
     out.errors.push({ lineNumber, reason: scan.reason });
     return;
   }
-  const line = start === 0 && end === text.length ? text : text.slice(start, end);
   if (scan.timestampStart < 0) {
-    out.lines.push(line + ctx.nowSuffix);
-  } else if (ctx.multiplier === 1n) {
+    // InfluxDB pairs a backslash with the byte after it, so the appended " <now>" would become part of the last
+    // value (`s="a"\` would be stored as `"a"\ 1700…`). InfluxDB itself stamps such a line; we cannot.
+    if (text.charCodeAt(scan.fieldsEnd - 1) === BACKSLASH) {
+      out.errors.push({ lineNumber, reason: 'a line without a timestamp must not end with a backslash (the ingest timestamp would join its last value)' });
+      return;
+    }
+    out.lines.push(text.slice(scan.start, scan.fieldsEnd) + ctx.nowSuffix);
+    return;
+  }
+  const line = scan.start === 0 && scan.timestampEnd === text.length ? text : text.slice(scan.start, scan.timestampEnd);
+  if (ctx.multiplier === 1n) {
     out.lines.push(line); // the scanner has range-checked the ns value
   } else {
-    const at = scan.timestampStart - start;
+    const at = scan.timestampStart - scan.start;
     // Multiplying by a power of ten is appending zeros: exact, without the BigInt round trip that was about a
     // third of preparing a 500 kB payload of ms lines. A leading zero (which BigInt would drop) takes the
     // general path.
@@ -104,17 +119,111 @@ function zerosKeepInRange(line: string, from: number, zeros: number): boolean {
   return true;
 }
 
+interface SplitHint {
+  /** Next `"`, `\` and double backslash at or after the current line start (the text's length when none). */
+  quote: number;
+  backslash: number;
+  doubleBackslash: number;
+  /** Whether lineEnd scanned the line it returned (valid, result in lastScan). */
+  scanned: boolean;
+  /** Whether the line it returned goes past a newline (InfluxDB's splitter kept one inside it). */
+  joined: boolean;
+}
+
+let lastScan: LineScan = { reason: 'not scanned', start: 0, fieldsEnd: -1, timestampStart: -1, timestampEnd: -1 };
+
+/**
+ * Where the line starting at `start` ends, the way InfluxDB splits a body (models/points.go scanLine): a
+ * newline inside a quoted field value, or right after a backslash, does not end it.
+ *
+ * InfluxDB's splitter tracks quotes with its own state machine. Running it on every line costs more than the
+ * scan itself, so it runs only when the first newline may not end the line: when the line holds a quote or a
+ * backslash, ends with a backslash, or holds a double backslash (where the splitter and the tag scanner read
+ * escapes differently), and the line up to the newline does not scan as valid. A valid line there ends outside
+ * any string (the field scan ended unquoted, and a timestamp has no quotes), so the newline ends it.
+ */
+function lineEnd(text: string, start: number, hint: SplitHint): number {
+  const n = text.length;
+  const plain = text.indexOf('\n', start);
+  const newlineAt = plain === -1 ? n : plain;
+  hint.scanned = false;
+  hint.joined = false;
+  if (hint.quote < start) hint.quote = nextIndex(text, '"', start);
+  if (hint.backslash < start) hint.backslash = nextIndex(text, '\\', start);
+  if (hint.quote >= newlineAt && hint.backslash >= newlineAt) return newlineAt;
+  if (hint.doubleBackslash < start) hint.doubleBackslash = nextIndex(text, '\\\\', start);
+  if (hint.doubleBackslash >= newlineAt && newlineAt > start && text.charCodeAt(newlineAt - 1) !== BACKSLASH) {
+    const end = newlineAt > start && text.charCodeAt(newlineAt - 1) === CR ? newlineAt - 1 : newlineAt;
+    const first = text.charCodeAt(start);
+    if (!isSkippedWhitespace(first) && first !== HASH) {
+      lastScan = scanRange(text, start, end, null);
+      if (lastScan.reason === '') {
+        hint.scanned = true;
+        return newlineAt;
+      }
+    }
+  }
+  const end = splitterEnd(text, start);
+  hint.joined = end > newlineAt;
+  return end;
+}
+
+/** InfluxDB's splitter, byte for byte. */
+function splitterEnd(text: string, start: number): number {
+  const n = text.length;
+  let quoted = false;
+  let inFields = false;
+  let equals = 0;
+  let commas = 0;
+  let i = start;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH && i + 2 < n) {
+      i += 2;
+      continue;
+    }
+    if (c === SPACE) inFields = true;
+    if (inFields) {
+      if (!quoted && c === EQUALS) {
+        equals++;
+        i++;
+        continue;
+      }
+      if (!quoted && c === COMMA) {
+        commas++;
+        i++;
+        continue;
+      }
+      if (c === QUOTE && equals > commas) {
+        quoted = !quoted;
+        i++;
+        continue;
+      }
+    }
+    if (c === NEWLINE && !quoted) break;
+    i++;
+  }
+  return i;
+}
+
+function nextIndex(text: string, char: string, from: number): number {
+  const at = text.indexOf(char, from);
+  return at === -1 ? text.length : at;
+}
+
 /** Adds every line of `text`, numbering from `firstLineNumber`; returns the number of lines it held. */
 function addText(text: string, firstLineNumber: number, ctx: Context, out: PreparedLines): number {
   const n = text.length;
   let lineNumber = firstLineNumber;
   let start = 0;
+  const hint: SplitHint = { quote: -1, backslash: -1, doubleBackslash: -1, scanned: false, joined: false };
   while (start < n) {
-    let end = text.indexOf('\n', start);
-    const next = end === -1 ? n : end + 1;
-    if (end === -1) end = n;
+    let end = lineEnd(text, start, hint);
+    const next = end + 1;
     if (end > start && text.charCodeAt(end - 1) === CR) end--;
-    addLine(text, start, end, lineNumber, ctx, out);
+    addLine(text, start, end, lineNumber, ctx, out, hint.scanned, hint.joined);
+    // A line that holds newlines (refused above) still counts them, so later line numbers match the text.
+    if (hint.joined) for (let k = text.indexOf('\n', start); k !== -1 && k < end; k = text.indexOf('\n', k + 1)) lineNumber++;
     lineNumber++;
     start = next;
   }

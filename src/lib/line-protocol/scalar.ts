@@ -132,3 +132,84 @@ export function scanScalar(line: string, start: number, end: number, build: bool
   return `invalid field value ${quote(line, start, end)}`;
 }
 
+
+const UPPER_N = 78;
+const LOWER_N = 110;
+/** Go's strconv.ParseFloat syntax for the characters InfluxDB lets through to it. */
+const GO_FLOAT = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * The first-pass check InfluxDB makes on an unquoted field value over [start, end) (models/points.go
+ * scanNumber and scanBoolean): '' when it passes, otherwise a reason without the key. Numbers start with a
+ * digit, `.`, `-`, `N` or `n`; everything else must be a boolean.
+ */
+export function scanValueSyntax(line: string, start: number, end: number): string {
+  const first = line.charCodeAt(start);
+  if (isDigit(first) || first === DOT || first === MINUS || first === UPPER_N || first === LOWER_N) {
+    return numberSyntax(line, start, end);
+  }
+  if (isBooleanToken(line, start, end) !== null) return '';
+  const lower = line.slice(start, Math.min(end, start + 6)).toLowerCase();
+  if (lower === 'true' || lower === 'false') return `invalid boolean value ${quote(line, start, end)}`;
+  return `invalid field value ${quote(line, start, end)}`;
+}
+
+function invalidValue(line: string, start: number, end: number): string {
+  return `invalid field value ${quote(line, start, end)}`;
+}
+
+function numberSyntax(line: string, start: number, end: number): string {
+  const negative = line.charCodeAt(start) === MINUS;
+  let isInt = false;
+  let isUnsigned = false;
+  let decimal = false;
+  let scientific = false;
+  for (let i = negative ? start + 1 : start; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if ((c === LOWER_I || c === LOWER_U) && i > start && !isInt && !isUnsigned) {
+      if (c === LOWER_I) isInt = true;
+      else isUnsigned = true;
+      continue;
+    }
+    if (c === DOT) {
+      if (decimal) return invalidValue(line, start, end);
+      decimal = true;
+      continue;
+    }
+    if (i > start && (c === LOWER_E || c === UPPER_E)) {
+      scientific = true;
+      continue;
+    }
+    const previous = line.charCodeAt(i - 1);
+    if ((c === PLUS || c === MINUS) && (previous === LOWER_E || previous === UPPER_E)) continue;
+    if (!isDigit(c)) return invalidValue(line, start, end);
+  }
+  if ((isInt || isUnsigned) && (decimal || scientific)) {
+    return `invalid ${isInt ? 'integer' : 'unsigned'} value ${quote(line, start, end)}`;
+  }
+  const digits = end - start - (isInt ? 1 : 0) - (decimal ? 1 : 0) - (negative ? 1 : 0);
+  if (digits === 0) return invalidValue(line, start, end);
+  const last = line.charCodeAt(end - 1);
+  if (isInt) {
+    if (last !== LOWER_I) return `invalid integer value ${quote(line, start, end)}`;
+    if (end - 1 - start < 19) return '';
+    const value = BigInt(line.slice(start, end - 1));
+    if (value < MIN_INT64 || value > MAX_INT64) return `integer value ${quote(line, start, end)} is out of the 64-bit signed range`;
+    return '';
+  }
+  if (isUnsigned) {
+    // InfluxDB 1.x refuses unsigned values (its support is off); InfluxDB 2 takes them, so we do.
+    if (last !== LOWER_U) return `invalid unsigned value ${quote(line, start, end)}`;
+    if (negative) return `invalid unsigned value ${quote(line, start, end)} (unsigned cannot be negative)`;
+    if (end - 1 - start < 20) return '';
+    const value = BigInt(line.slice(start, end - 1));
+    if (value > MAX_UINT64) return `unsigned value ${quote(line, start, end)} is out of the 64-bit unsigned range`;
+    return '';
+  }
+  // InfluxDB checks the float only with an exponent or from 25 characters; shorter plain decimals always fit.
+  if (!scientific && end - start < 25) return '';
+  const text = line.slice(start, end);
+  if (!GO_FLOAT.test(text)) return invalidValue(line, start, end);
+  if (!Number.isFinite(Number(text))) return `float value ${quote(line, start, end)} is out of range`;
+  return '';
+}

@@ -52,7 +52,8 @@ export function escapeMeasurement(name: string): string {
   const first = name.charCodeAt(0);
   if (first === 35) throw new Problem(`measurement ${show(name)} starts with "#", which makes the line a comment`);
   if (first === 9) throw new Problem(`measurement ${show(name)} starts with a tab`);
-  return name.replace(/[, ]/g, '\\$&');
+  // InfluxDB drops the backslash before `=` and `"` in a measurement too, so those are escaped as well.
+  return name.replace(/[,= "]/g, '\\$&');
 }
 
 /** Escaping for tag keys, tag values and field keys. */
@@ -135,7 +136,12 @@ function formatFieldValue(key: string, value: unknown): string {
 
 function checkFieldKey(key: string): string {
   if (key === 'time') throw new Problem('field key "time" is reserved by InfluxDB');
-  return escapeKey(key, 'field key');
+  // InfluxDB's field-set scanner pairs a backslash with the next byte, so a written `\\` followed by an escaped
+  // delimiter leaves the delimiter bare: no escaping can carry these.
+  if (/\\[,= ]/.test(key)) throw new Problem(`field key ${show(key)} has a backslash before ",", "=" or a space, which line protocol cannot represent`);
+  checkName(key, 'field key');
+  // Field keys lose the backslash before `"` as well.
+  return key.replace(/[,= "]/g, '\\$&');
 }
 
 function checkTagKey(key: string): string {

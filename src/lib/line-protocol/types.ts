@@ -14,7 +14,11 @@ export interface ParsedPoint {
   measurement: string;
   /** Unescaped, in the order written. */
   tags: Array<[string, string]>;
-  /** Unescaped keys, in the order written (duplicate keys are kept, as InfluxDB accepts them). */
+  /**
+   * Unescaped keys, in the order written. A key written twice with the same type is kept twice (InfluxDB stores
+   * the last); twice with two types the line is refused, as InfluxDB refuses it. Fields named `time` are left
+   * out, as InfluxDB drops them.
+   */
   fields: Array<[string, FieldValue]>;
   /** As written (no precision applied), null when absent. */
   timestamp: bigint | null;
