@@ -3,6 +3,14 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { type RemoteCredentials, redact, remoteSettingsFromConfig, secretsOf, validateRemote } from './lib/remote';
+import {
+  filterRemotes,
+  filterReplications,
+  influxRemote,
+  influxReplication,
+  listFilterFromQuery,
+  type RemoteListing,
+} from './lib/influxdb-api-shape';
 import type { StreamRegistry } from './lib/stream-registry';
 import { RemoteClient } from './lib/writer';
 
@@ -42,24 +50,19 @@ export function registerAdminRoutes(RED: NodeAPI, registry: StreamRegistry): voi
   });
 
   admin.get('/influxdb-replication/remotes', RED.auth.needsPermission(READ), (_req: Request, res: Response) => {
-    const remotes: object[] = [];
-    RED.nodes.eachNode((def) => {
-      const n = def as unknown as RemoteConfigNode;
-      if (n.type !== 'influxdb-remote') return;
-      const deployed = RED.nodes.getNode(n.id) as unknown as { problems?: string[] } | null;
-      // Only the non-secret properties, picked one by one: never spread a node definition into an answer.
-      remotes.push({
-        id: n.id,
-        name: n.name ?? '',
-        remoteURL: n.remoteURL ?? '',
-        remoteOrgID: n.remoteOrgID ?? '',
-        writeAPI: n.writeAPI ?? 'v2',
-        allowInsecureTLS: n.allowInsecureTLS === true,
-        description: n.description ?? '',
-        problems: deployed?.problems ?? [],
-      });
-    });
-    res.json(remotes);
+    res.json(deployedRemotes(RED));
+  });
+
+  // The same two lists in InfluxDB OSS's shapes (`influx replication list`, `influx remote list`).
+  admin.get('/influxdb-replication/api/v2/replications', RED.auth.needsPermission(READ), (req: Request, res: Response) => {
+    const orgOfRemote = new Map(deployedRemotes(RED).map((remote) => [remote.id, remote.remoteOrgID]));
+    const replications = registry.rows().map((row) => influxReplication(row, orgOfRemote.get(row.remoteID) ?? ''));
+    res.json({ replications: filterReplications(replications, listFilterFromQuery(req.query)) });
+  });
+
+  admin.get('/influxdb-replication/api/v2/remotes', RED.auth.needsPermission(READ), (req: Request, res: Response) => {
+    const remotes = deployedRemotes(RED).map(influxRemote);
+    res.json({ remotes: filterRemotes(remotes, listFilterFromQuery(req.query)) });
   });
 
   // Checks the values of the editor dialog (saved or not) against the real remote.
@@ -94,4 +97,26 @@ export function registerAdminRoutes(RED: NodeAPI, registry: StreamRegistry): voi
       )
       .finally(() => client.close().catch(() => undefined));
   });
+}
+
+/** Every `influxdb-remote` node of the deployed flows: only the non-secret properties, picked one by one (never
+ *  spread a node definition into an answer). */
+function deployedRemotes(RED: NodeAPI): Array<RemoteListing & { writeAPI: string; problems: string[] }> {
+  const remotes: Array<RemoteListing & { writeAPI: string; problems: string[] }> = [];
+  RED.nodes.eachNode((def) => {
+    const n = def as unknown as RemoteConfigNode;
+    if (n.type !== 'influxdb-remote') return;
+    const deployed = RED.nodes.getNode(n.id) as unknown as { problems?: string[] } | null;
+    remotes.push({
+      id: n.id,
+      name: n.name ?? '',
+      remoteURL: n.remoteURL ?? '',
+      remoteOrgID: n.remoteOrgID ?? '',
+      writeAPI: n.writeAPI ?? 'v2',
+      allowInsecureTLS: n.allowInsecureTLS === true,
+      description: n.description ?? '',
+      problems: deployed?.problems ?? [],
+    });
+  });
+  return remotes;
 }

@@ -20,6 +20,8 @@ const USERS = { reader: 'reader-pass-31', admin: 'admin-pass-92' };
 const ROUTES = [
   { method: 'GET', path: '/influxdb-replication/replications', needs: 'read' },
   { method: 'GET', path: '/influxdb-replication/remotes', needs: 'read' },
+  { method: 'GET', path: '/influxdb-replication/api/v2/replications', needs: 'read' },
+  { method: 'GET', path: '/influxdb-replication/api/v2/remotes', needs: 'read' },
   { method: 'POST', path: '/influxdb-replication/replications/s1/pause', needs: 'write' },
   { method: 'POST', path: '/influxdb-replication/replications/s1/resume', needs: 'write' },
   { method: 'POST', path: '/influxdb-replication/replications/s1/flush', needs: 'write' },
