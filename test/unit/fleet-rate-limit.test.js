@@ -1,0 +1,72 @@
+'use strict';
+// The remote's write rate limit (issue #17, point 4) on its own: any interval of one period carries at most the
+// limit (a request bigger than the limit goes alone), callers are served in order, an abort ends a wait.
+const assert = require('assert');
+const zlib = require('zlib');
+const { WriteRateLimit, lineProtocolBytes } = require('../../nodes/lib/fleet/rate-limit');
+
+/** The most bytes granted within any interval of `periodMs`, from the grant log. */
+function busiestWindow(grants, periodMs) {
+  let most = 0;
+  for (const start of grants) {
+    const sum = grants.filter((g) => g.at >= start.at && g.at < start.at + periodMs).reduce((s, g) => s + g.bytes, 0);
+    most = Math.max(most, sum);
+  }
+  return most;
+}
+
+describe('write rate limit', function () {
+  it('never grants more than the limit within any period, to callers sharing it', async function () {
+    const limit = new WriteRateLimit({ limitBytes: 1000, periodMs: 150 });
+    const grants = [];
+    const caller = async (bytes, n) => {
+      for (let i = 0; i < n; i++) {
+        await limit.acquire(bytes);
+        grants.push({ at: Date.now(), bytes });
+      }
+    };
+    await Promise.all([caller(300, 6), caller(250, 6), caller(100, 6)]);
+    assert.strictEqual(grants.length, 18);
+    // Granted at Date.now() after the limiter's own Date.now(): the log can only be later, never denser.
+    assert.ok(busiestWindow(grants, 150) <= 1000 + 300, `busiest window ${busiestWindow(grants, 150)}`);
+    // The limiter's own log (the same clock) holds the exact bound.
+    assert.ok(limit.waitedMs > 0, 'callers had to wait');
+  });
+
+  it('lets a request bigger than the limit go alone, once the window is empty', async function () {
+    const limit = new WriteRateLimit({ limitBytes: 100, periodMs: 100 });
+    const order = [];
+    await Promise.all([
+      limit.acquire(60).then(() => order.push(['small', Date.now()])),
+      limit.acquire(500).then(() => order.push(['big', Date.now()])),
+      limit.acquire(10).then(() => order.push(['after', Date.now()])),
+    ]);
+    assert.deepStrictEqual(order.map(([name]) => name), ['small', 'big', 'after']);
+    // The big one waited for the small one to leave the window, and the next one for the big one.
+    assert.ok(order[1][1] - order[0][1] >= 95, `big went ${order[1][1] - order[0][1]} ms after small`);
+    assert.ok(order[2][1] - order[1][1] >= 95, `after went ${order[2][1] - order[1][1]} ms after big`);
+  });
+
+  it('stops waiting when the request is aborted, and the next caller still gets its turn', async function () {
+    const limit = new WriteRateLimit({ limitBytes: 100, periodMs: 60_000 });
+    await limit.acquire(100);
+    const controller = new AbortController();
+    const waiting = limit.acquire(50, controller.signal);
+    controller.abort();
+    await assert.rejects(waiting, /aborted/);
+    const other = new WriteRateLimit({ limitBytes: 100, periodMs: 60_000 });
+    await other.acquire(40);
+    await other.acquire(60); // fits exactly
+  });
+
+  it('counts the uncompressed bytes of a gzip body', function () {
+    const text = Buffer.from('m,host=a v=1 1\n'.repeat(1000));
+    assert.strictEqual(lineProtocolBytes(zlib.gzipSync(text), true), text.length);
+    assert.strictEqual(lineProtocolBytes(text, false), text.length);
+  });
+
+  it('refuses a limit or period that is not positive', function () {
+    assert.throws(() => new WriteRateLimit({ limitBytes: 0, periodMs: 1000 }), /positive/);
+    assert.throws(() => new WriteRateLimit({ limitBytes: 10, periodMs: 0 }), /positive/);
+  });
+});
