@@ -6,6 +6,8 @@ import { RemoteClient } from './lib/writer';
 import { type RemoteCredentials, remoteSettingsFromConfig, secretsOf, validateRemote } from './lib/remote';
 import type { InfluxdbRemoteDef, InfluxdbRemoteNode } from './node-types';
 import { translator } from './i18n';
+import { parseFleetOptions } from './lib/fleet/options';
+import { WriteRateLimit } from './lib/fleet/rate-limit';
 
 
 export = function (RED: NodeAPI) {
@@ -15,6 +17,14 @@ export = function (RED: NodeAPI) {
     const credentials: RemoteCredentials = this.credentials ?? {};
     this.remoteSettings = remoteSettingsFromConfig(config);
     this.problems = validateRemote(this.remoteSettings, credentials);
+    const fleet = parseFleetOptions(config);
+    this.fleet = fleet.options;
+    this.problems.push(...fleet.problems);
+    // One limit for every stream of this remote: they share its quota.
+    const rateLimit =
+      this.fleet.rateLimitBytes > 0
+        ? new WriteRateLimit({ limitBytes: this.fleet.rateLimitBytes, periodMs: this.fleet.rateLimitPeriodSeconds * 1000 })
+        : null;
     if (this.problems.length > 0) {
       this.error(t('influxdb-remote.errors.invalid', { name: this.name || this.id, problems: this.problems.join('; ') }));
     }
@@ -22,7 +32,7 @@ export = function (RED: NodeAPI) {
     let client: RemoteClient | null = null;
     this.getClient = () => {
       if (this.problems.length > 0) throw new Error(this.problems.join('; '));
-      if (!client) client = new RemoteClient(this.remoteSettings, credentials);
+      if (!client) client = new RemoteClient(this.remoteSettings, credentials, { rateLimit });
       return client;
     };
     this.secrets = () => secretsOf(credentials);

@@ -15,6 +15,7 @@ import {
   type RemoteCredentials,
   type RemoteSettings,
 } from '../remote';
+import { lineProtocolBytes, type WriteRateLimit } from '../fleet/rate-limit';
 
 /** The queue holds lines normalised to nanoseconds, so this is what the writer sends unless told otherwise. */
 export type Precision = Parameters<typeof buildWriteRequest>[3];
@@ -95,6 +96,8 @@ export interface RemoteClientOptions {
   userAgent?: string;
   /** Sockets in the pool; a stream uses at most 4 requests at a time. */
   connections?: number;
+  /** Fleet (issue 17): the remote's write rate limit, awaited before each write request. */
+  rateLimit?: WriteRateLimit | null;
 }
 
 export class RemoteClient {
@@ -104,8 +107,10 @@ export class RemoteClient {
   private readonly userAgent: string;
   private readonly pool: Pool;
   private closed = false;
+  private readonly rateLimit: WriteRateLimit | null;
 
   constructor(settings: RemoteSettings, credentials: RemoteCredentials, options: RemoteClientOptions = {}) {
+    this.rateLimit = options.rateLimit ?? null;
     this.settings = { ...settings };
     this.credentials = { ...credentials };
     this.secrets = secretsOf(credentials);
@@ -130,6 +135,14 @@ export class RemoteClient {
       accept: 'application/json',
     };
     if (options.gzip) headers['content-encoding'] = 'gzip';
+    // Fleet (issue 17): wait for room under the remote's rate limit; the request timeout starts after it.
+    if (this.rateLimit && payload.length > 0) {
+      try {
+        await this.rateLimit.acquire(lineProtocolBytes(payload, options.gzip), options.signal);
+      } catch {
+        return { statusCode: 0, body: '', retryAfterMs: null, errorMessage: 'request aborted', bytesSent: 0 };
+      }
+    }
     return this.send('POST', new URL(request.url), headers, payload, options.timeoutMs, options.signal);
   }
 
