@@ -28,7 +28,7 @@ export interface StreamFigures {
   /** Line protocol the remote accepted (uncompressed). */
   sentBytes: number;
   sentLines: number;
-  /** Request bodies as sent (after gzip), answered or not. */
+  /** Request bodies as sent (after gzip), of requests the remote answered. */
   wireBytes: number;
   requests: number;
   retries: number;
@@ -91,7 +91,7 @@ const FAMILIES: Family[] = [
   { name: 'influxdb_replication_lines_sent_total', kind: 'counter', help: 'Lines the remote accepted.', samples: (f) => one(f.sentLines) },
   { name: 'influxdb_replication_requests_total', kind: 'counter', help: 'Write requests made.', samples: (f) => one(f.requests) },
   { name: 'influxdb_replication_retries_total', kind: 'counter', help: 'Write requests that were retries.', samples: (f) => one(f.retries) },
-  { name: 'influxdb_replication_wire_bytes_total', kind: 'counter', help: 'Request body bytes as sent (after gzip).', samples: (f) => one(f.wireBytes) },
+  { name: 'influxdb_replication_wire_bytes_total', kind: 'counter', help: 'Request body bytes as sent (after gzip), of answered requests.', samples: (f) => one(f.wireBytes) },
   {
     name: 'influxdb_replication_lines_dropped_total',
     kind: 'counter',
