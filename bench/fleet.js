@@ -7,16 +7,18 @@
 // share of the quota (plus recovery jitter), and with 429s only. Prints one table and the goals.
 //
 //   npm run bench:fleet -- [--gateways=100] [--processes=4] [--window-s=5] [--budget-kb=250] [--steady-s=10]
-//                          [--outage-s=40] [--lines-per-s=4] [--modes=limited,unlimited]
+//                          [--outage-s=40] [--lines-per-s=4] [--modes=limited,unlimited] [--node-red=3]
+// `--node-red=N` of the gateways are real Node-RED processes running the package's nodes (one gateway each).
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { fork } = require('child_process');
 const { startVictoriaMetrics, sleep } = require('../test/harness/servers');
 const { startQuotaProxy } = require('../test/harness/quota-proxy');
+const { startNodeRedGateway } = require('./lib/fleet-node-red');
 
 function options(argv) {
-  const o = { gateways: 100, processes: 4, windowS: 5, budgetKb: 250, steadyS: 10, outageS: 40, linesPerS: 4, modes: ['limited', 'unlimited'] };
+  const o = { nodeRed: 3, gateways: 100, processes: 4, windowS: 5, budgetKb: 250, steadyS: 10, outageS: 40, linesPerS: 4, modes: ['limited', 'unlimited'] };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=');
     const camel = key.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
@@ -41,20 +43,43 @@ async function runMode(mode, o, vm) {
   const limited = mode === 'limited';
   const tickMs = 250;
   const workers = [];
+  const reds = [];
   const latest = new Map(); // gateway id -> last status
   const history = []; // { at, id, remainingLines }
+  const share = Math.floor(budgetBytes / o.gateways);
+  const baseMs = Date.now() - 3_600_000;
+  const writer = { initialBackoffMs: 500, maxBackoffMs: 4000, requestTimeoutMs: 10000 };
+  const linesPerTick = Math.max(1, Math.round((o.linesPerS * tickMs) / 1000));
+  const onStatus = (g) => {
+    latest.set(g.id, g);
+    history.push({ at: g.at, id: g.id, remainingLines: g.remainingLines });
+  };
   try {
+    for (let r = 0; r < o.nodeRed; r++) {
+      reds.push(
+        await startNodeRedGateway({
+          id: `red${r}`,
+          proxyURL: proxy.url,
+          rateLimit: limited ? { bytes: share, periodMs: windowMs } : null,
+          jitterS: limited ? 2 : 0,
+          linesPerTick,
+          tickMs,
+          run,
+          baseMs,
+          writer,
+          onStatus,
+        }),
+      );
+    }
+    const plain = o.gateways - o.nodeRed;
     for (let p = 0; p < o.processes; p++) {
       const ids = [];
-      for (let g = p; g < o.gateways; g += o.processes) ids.push(`gw${String(g).padStart(3, '0')}`);
+      for (let g = p; g < plain; g += o.processes) ids.push(`gw${String(g).padStart(3, '0')}`);
       const child = fork(path.join(__dirname, 'lib', 'fleet-gateway.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const worker = { child, waiters: [] };
       child.on('message', (m) => {
         if (m.type === 'status') {
-          for (const g of m.gateways) {
-            latest.set(g.id, { ...g, at: m.at });
-            history.push({ at: m.at, id: g.id, remainingLines: g.remainingLines });
-          }
+          for (const g of m.gateways) onStatus({ ...g, at: m.at });
         } else if (m.type === 'error') console.error(`worker ${p}: ${m.message}`);
         for (const w of worker.waiters.splice(0)) w(m);
       });
@@ -67,19 +92,23 @@ async function runMode(mode, o, vm) {
       child.send({
         type: 'start',
         run,
-        baseMs: Date.now() - 3_600_000,
+        baseMs,
         remoteURL: proxy.url,
         gateways: ids.map((id) => ({ id, queueDir: path.join(root, id) })),
-        rateLimit: limited ? { bytes: Math.floor(budgetBytes / o.gateways), periodMs: windowMs } : null,
+        rateLimit: limited ? { bytes: share, periodMs: windowMs } : null,
         jitterMs: limited ? 2000 : 0,
-        maxBatchBytes: Math.max(1000, Math.floor(budgetBytes / o.gateways / 2)),
-        linesPerTick: Math.max(1, Math.round((o.linesPerS * tickMs) / 1000)),
+        maxBatchBytes: Math.max(1000, Math.floor(share / 2)),
+        linesPerTick,
         tickMs,
-        writer: { initialBackoffMs: 500, maxBackoffMs: 4000, requestTimeoutMs: 10000 },
+        writer,
       });
     }
     await Promise.all(workers.map((w) => w.next('ready')));
-    const sendAll = async (message, reply) => Promise.all(workers.map((w) => (w.child.send(message), w.next(reply))));
+    const sendAll = async (message, reply) =>
+      Promise.all([
+        ...workers.map((w) => (w.child.send(message), w.next(reply))),
+        ...(message.type === 'write' ? reds.map((red) => red.write(message.on)) : []),
+      ]);
 
     await sendAll({ type: 'write', on: true }, 'writing');
     await sleep(o.steadyS * 1000);
@@ -102,6 +131,7 @@ async function runMode(mode, o, vm) {
       finishes.push(done ? (done.at - recoveredAt) / 1000 : Infinity);
     }
     await sendAll({ type: 'close' }, 'closed');
+    for (const red of reds.splice(0)) await red.close();
 
     const expected = [...latest.values()].reduce((s, g) => s + g.enqueued - g.refused, 0);
     let stored = { distinct: 0, samples: 0 };
@@ -137,6 +167,7 @@ async function runMode(mode, o, vm) {
     return {
       mode,
       gateways: o.gateways,
+      nodeRed: o.nodeRed,
       processes: o.processes,
       outageS: (recoveredAt - downAt) / 1000,
       backlogBytes,
@@ -154,9 +185,11 @@ async function runMode(mode, o, vm) {
       expected,
       lost: Math.max(0, expected - stored.distinct),
       duplicates: stored.samples - stored.distinct,
+      cutRequests: proxy.log.filter((e) => e.cut).length,
     };
   } finally {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    for (const red of reds) await red.close().catch(() => {});
     await proxy.stop();
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -165,13 +198,13 @@ async function runMode(mode, o, vm) {
 function table(results, o) {
   const kb = (b) => (b / 1000).toFixed(0);
   const out = [];
-  out.push(`Fleet: ${o.gateways} gateways in ${o.processes} processes, quota ${o.budgetKb} kB per ${o.windowS} s window (uncompressed), ${o.linesPerS} lines/s per gateway, outage ${o.outageS} s`);
+  out.push(`Fleet: ${o.gateways} gateways (${o.gateways - o.nodeRed} streams in ${o.processes} processes, ${o.nodeRed} Node-RED processes), quota ${o.budgetKb} kB per ${o.windowS} s window (uncompressed), ${o.linesPerS} lines/s per gateway, outage ${o.outageS} s`);
   out.push('');
-  out.push('| run | backlog | ideal drain | drain all | x ideal | median finish | slowest / median | max offered / quota per window | max accepted / quota | 429s | requests (429s) in first 5 s | lines lost | duplicates |');
+  out.push('| run | backlog | ideal drain | drain all | x ideal | median finish | slowest / median | max offered / quota per window | max accepted / quota | 429s | requests (429s) in first 5 s | lines lost | duplicates (requests stored but cut off by the outage) |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     out.push(
-      `| ${r.mode === 'limited' ? 'rate limit = quota share + 2 s jitter' : '429s only'} | ${kb(r.backlogBytes)} kB (${r.backlogLines} lines) | ${r.idealS.toFixed(1)} s | ${r.drainS.toFixed(1)} s | ${(r.drainS / r.idealS).toFixed(2)} | ${r.medianFinishS.toFixed(1)} s | ${r.slowestOverMedian.toFixed(2)} | ${r.maxOfferedPct.toFixed(0)}% | ${r.maxAcceptedPct.toFixed(0)}% | ${r.tooMany} | ${r.requestsFirst5s} (${r.tooManyFirst5s}) | ${r.lost} of ${r.expected} | ${r.duplicates} |`,
+      `| ${r.mode === 'limited' ? 'rate limit = quota share + 2 s jitter' : '429s only'} | ${kb(r.backlogBytes)} kB (${r.backlogLines} lines) | ${r.idealS.toFixed(1)} s | ${r.drainS.toFixed(1)} s | ${(r.drainS / r.idealS).toFixed(2)} | ${r.medianFinishS.toFixed(1)} s | ${r.slowestOverMedian.toFixed(2)} | ${r.maxOfferedPct.toFixed(0)}% | ${r.maxAcceptedPct.toFixed(0)}% | ${r.tooMany} | ${r.requestsFirst5s} (${r.tooManyFirst5s}) | ${r.lost} of ${r.expected} | ${r.duplicates} (${r.cutRequests}) |`,
     );
   }
   for (const r of results) {

@@ -2,7 +2,8 @@
 // A write-quota proxy in front of a remote, as InfluxDB Cloud counts writes: fixed windows of `windowMs`, a byte
 // budget of uncompressed line protocol per window for everyone together; a write that would go over it is answered
 // 429 with Retry-After (the seconds until the window resets) and not forwarded. `down()` makes it drop every
-// connection (an outage); `up()` ends that. Every request is logged: { at, bytes, status, bucket }.
+// connection (an outage); `up()` ends that. Every request is logged: { at, bytes, status, bucket, cut }, `cut` when
+// the remote took the write but the outage dropped the connection before the answer.
 
 const http = require('http');
 const zlib = require('zlib');
@@ -49,6 +50,8 @@ async function startQuotaProxy({ target, windowMs, budgetBytes }) {
         const answer = await request(target + req.url, { method: req.method, headers, body: req.method === 'POST' ? raw : undefined, dispatcher: agent });
         const body = await answer.body.arrayBuffer();
         entry.status = answer.statusCode;
+        // Forwarded (and stored) but the outage cut the client off before the answer: it will send those lines again.
+        if (res.destroyed || req.socket.destroyed) entry.cut = true;
         res.writeHead(answer.statusCode, answer.headers['content-type'] ? { 'content-type': answer.headers['content-type'] } : {});
         res.end(Buffer.from(body));
       } catch (err) {
