@@ -99,7 +99,9 @@ describe('fleet options of a remote (instance id, token from the environment, ra
       const sum = arrivals.filter((a) => a.at >= start.at && a.at < start.at + PERIOD_S * 1000).reduce((s, a) => s + a.bytes, 0);
       busiest = Math.max(busiest, sum);
     }
-    assert.ok(busiest <= LIMIT + biggest, `busiest ${PERIOD_S} s at the remote: ${busiest} bytes (limit ${LIMIT} + one batch ${biggest})`);
+    // A request's bytes leave the limiter's window one period after its answer, which is after it reached the
+    // remote: the remote sees at most the limit in any period (the issue asks for no more than limit + one batch).
+    assert.ok(busiest <= LIMIT, `busiest ${PERIOD_S} s at the remote: ${busiest} bytes (limit ${LIMIT}, one batch ${biggest})`);
     assert.ok(arrivals.length >= 10, `${arrivals.length} requests`);
   });
 });

@@ -1,6 +1,7 @@
 'use strict';
 // The remote's write rate limit (issue #17, point 4) on its own: any interval of one period carries at most the
-// limit (a request bigger than the limit goes alone), callers are served in order, an abort ends a wait.
+// limit (a request bigger than the limit goes alone), a request's bytes leave the window one period after it ENDED,
+// callers are served in order, an abort ends a wait.
 const assert = require('assert');
 const zlib = require('zlib');
 const { WriteRateLimit, lineProtocolBytes } = require('../../nodes/lib/fleet/rate-limit');
@@ -21,26 +22,24 @@ describe('write rate limit', function () {
     const grants = [];
     const caller = async (bytes, n) => {
       for (let i = 0; i < n; i++) {
-        await limit.acquire(bytes);
+        const ended = await limit.acquire(bytes);
         grants.push({ at: Date.now(), bytes });
+        ended();
       }
     };
     await Promise.all([caller(300, 6), caller(250, 6), caller(100, 6)]);
     assert.strictEqual(grants.length, 18);
-    // Granted at Date.now() after the limiter's own Date.now(): the log can only be later, never denser.
-    assert.ok(busiestWindow(grants, 150) <= 1000 + 300, `busiest window ${busiestWindow(grants, 150)}`);
-    // The limiter's own log (the same clock) holds the exact bound.
+    // Logged after the grant, and each request "ends" right after its log entry: the next grant comes a period
+    // after that end, so the log holds the exact bound.
+    assert.ok(busiestWindow(grants, 150) <= 1000, `busiest window ${busiestWindow(grants, 150)}`);
     assert.ok(limit.waitedMs > 0, 'callers had to wait');
   });
 
   it('lets a request bigger than the limit go alone, once the window is empty', async function () {
     const limit = new WriteRateLimit({ limitBytes: 100, periodMs: 100 });
     const order = [];
-    await Promise.all([
-      limit.acquire(60).then(() => order.push(['small', Date.now()])),
-      limit.acquire(500).then(() => order.push(['big', Date.now()])),
-      limit.acquire(10).then(() => order.push(['after', Date.now()])),
-    ]);
+    const run = (name, bytes) => limit.acquire(bytes).then((ended) => (order.push([name, Date.now()]), ended()));
+    await Promise.all([run('small', 60), run('big', 500), run('after', 10)]);
     assert.deepStrictEqual(order.map(([name]) => name), ['small', 'big', 'after']);
     // The big one waited for the small one to leave the window, and the next one for the big one.
     assert.ok(order[1][1] - order[0][1] >= 95, `big went ${order[1][1] - order[0][1]} ms after small`);
@@ -55,8 +54,19 @@ describe('write rate limit', function () {
     controller.abort();
     await assert.rejects(waiting, /aborted/);
     const other = new WriteRateLimit({ limitBytes: 100, periodMs: 60_000 });
-    await other.acquire(40);
-    await other.acquire(60); // fits exactly
+    (await other.acquire(40))();
+    (await other.acquire(60))(); // fits exactly
+  });
+
+  it('keeps a request in the window for a period after it ended, however long it ran', async function () {
+    const limit = new WriteRateLimit({ limitBytes: 100, periodMs: 100 });
+    const ended = await limit.acquire(100);
+    const waiting = limit.acquire(50).then((end) => (end(), Date.now()));
+    await new Promise((r) => setTimeout(r, 250)); // longer than the period: still running, still counted
+    const endedAt = Date.now();
+    ended();
+    const grantedAt = await waiting;
+    assert.ok(grantedAt - endedAt >= 100, `granted ${grantedAt - endedAt} ms after the first request ended`);
   });
 
   it('counts the uncompressed bytes of a gzip body', function () {

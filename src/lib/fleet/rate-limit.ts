@@ -1,7 +1,8 @@
 // A write rate limit shared by every stream of one remote (Telegraf's `rate_limit`, in bytes per period): the
-// remote's client awaits acquire() before each request. It keeps the sends of the last period, so ANY interval
-// of one period (the remote's quota windows included, wherever they start) carries at most the limit, plus at
-// most one request when a single request is bigger than the limit (it would otherwise never go).
+// remote's client awaits acquire() before each request and calls the function it gets once the request is over.
+// A request's bytes stay in the window for one period from the END of the request: it reached the remote before
+// that, so every interval of one period AT THE REMOTE (its quota windows, wherever they start) carries at most the
+// limit, whatever the requests' latency. A request bigger than the limit goes alone (it would otherwise never go).
 
 export interface RateLimitOptions {
   /** Bytes allowed per period; counted as the caller says (the client counts uncompressed line protocol). */
@@ -11,8 +12,10 @@ export interface RateLimitOptions {
 }
 
 interface Send {
+  /** When the request ended (or was granted, while it runs). */
   at: number;
   bytes: number;
+  running: boolean;
 }
 
 export class WriteRateLimit {
@@ -23,6 +26,8 @@ export class WriteRateLimit {
   private total = 0;
   /** Callers are served in arrival order: a big request is not starved by small ones. */
   private turn: Promise<void> = Promise.resolve();
+  /** Waiting callers, woken when a request ends (its bytes then leave the window one period later). */
+  private wakers = new Set<() => void>();
   /** Time spent waiting for room, for the figures. */
   waitedMs = 0;
 
@@ -33,14 +38,20 @@ export class WriteRateLimit {
     this.now = options.now ?? Date.now;
   }
 
-  /** Resolves when `bytes` may be sent now (and counts them as sent); rejects if `signal` aborts first. */
-  acquire(bytes: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when `bytes` may be sent now, with the function to call when the request is over (answered or not);
+   * rejects if `signal` aborts first.
+   */
+  acquire(bytes: number, signal?: AbortSignal): Promise<() => void> {
     const mine = this.turn.then(() => this.waitForRoom(bytes, signal));
-    this.turn = mine.catch(() => undefined);
+    this.turn = mine.then(
+      () => undefined,
+      () => undefined,
+    );
     return mine;
   }
 
-  private async waitForRoom(bytes: number, signal?: AbortSignal): Promise<void> {
+  private async waitForRoom(bytes: number, signal?: AbortSignal): Promise<() => void> {
     const began = this.now();
     for (;;) {
       if (signal?.aborted) throw new Error('request aborted');
@@ -48,44 +59,56 @@ export class WriteRateLimit {
       this.forget(now);
       const wait = this.waitFor(bytes, now);
       if (wait <= 0) {
-        this.sends.push({ at: now, bytes });
+        const send: Send = { at: now, bytes, running: true };
+        this.sends.push(send);
         this.total += bytes;
         this.waitedMs += now - began;
-        return;
+        return () => this.ended(send);
       }
-      await sleep(wait, signal);
+      await this.sleep(wait, signal);
     }
+  }
+
+  private ended(send: Send): void {
+    if (!send.running) return;
+    send.running = false;
+    send.at = Math.max(send.at, this.now());
+    for (const wake of [...this.wakers]) wake();
   }
 
   /** Drops the sends that left the window. */
   private forget(now: number): void {
-    let i = 0;
-    while (i < this.sends.length && this.sends[i].at + this.periodMs <= now) this.total -= this.sends[i++].bytes;
-    if (i > 0) this.sends.splice(0, i);
+    const kept = this.sends.filter((s) => s.running || s.at + this.periodMs > now);
+    if (kept.length === this.sends.length) return;
+    this.sends = kept;
+    this.total = kept.reduce((sum, s) => sum + s.bytes, 0);
   }
 
   /** How long until `bytes` fit in the window (0: now). With nothing in the window anything fits. */
   private waitFor(bytes: number, now: number): number {
     if (this.sends.length === 0 || this.total + bytes <= this.limitBytes) return 0;
     let remaining = this.total;
-    for (const send of this.sends) {
+    for (const send of this.sends.filter((s) => !s.running).sort((a, b) => a.at - b.at)) {
       remaining -= send.bytes;
       if (remaining + bytes <= this.limitBytes || remaining === 0) return Math.max(1, send.at + this.periodMs - now);
     }
-    return Math.max(1, this.sends[this.sends.length - 1].at + this.periodMs - now);
+    // Only requests still running stand in the way: the end of one wakes this wait.
+    return this.periodMs;
   }
-}
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.wakers.add(done);
+    });
+  }
 }
 
 /**

@@ -136,14 +136,19 @@ export class RemoteClient {
     };
     if (options.gzip) headers['content-encoding'] = 'gzip';
     // Fleet (issue 17): wait for room under the remote's rate limit; the request timeout starts after it.
+    let ended: (() => void) | null = null;
     if (this.rateLimit && payload.length > 0) {
       try {
-        await this.rateLimit.acquire(lineProtocolBytes(payload, options.gzip), options.signal);
+        ended = await this.rateLimit.acquire(lineProtocolBytes(payload, options.gzip), options.signal);
       } catch {
         return { statusCode: 0, body: '', retryAfterMs: null, errorMessage: 'request aborted', bytesSent: 0 };
       }
     }
-    return this.send('POST', new URL(request.url), headers, payload, options.timeoutMs, options.signal);
+    try {
+      return await this.send('POST', new URL(request.url), headers, payload, options.timeoutMs, options.signal);
+    } finally {
+      ended?.();
+    }
   }
 
   /**
