@@ -69,6 +69,18 @@ describe('write rate limit', function () {
     assert.ok(grantedAt - endedAt >= 100, `granted ${grantedAt - endedAt} ms after the first request ended`);
   });
 
+  it('gives back the bytes of a request the remote did not count (a 429, no answer)', async function () {
+    const limit = new WriteRateLimit({ limitBytes: 100, periodMs: 60_000 });
+    const refused = await limit.acquire(100);
+    refused(false);
+    const next = await limit.acquire(100); // at once: the first one no longer counts
+    next(true);
+    const controller = new AbortController();
+    const blocked = limit.acquire(1, controller.signal);
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(blocked, /aborted/, 'a counted request keeps its bytes in the window');
+  });
+
   it('counts the uncompressed bytes of a gzip body', function () {
     const text = Buffer.from('m,host=a v=1 1\n'.repeat(1000));
     assert.strictEqual(lineProtocolBytes(zlib.gzipSync(text), true), text.length);

@@ -39,10 +39,11 @@ export class WriteRateLimit {
   }
 
   /**
-   * Resolves when `bytes` may be sent now, with the function to call when the request is over (answered or not);
-   * rejects if `signal` aborts first.
+   * Resolves when `bytes` may be sent now, with the function to call when the request is over: `counted` false
+   * when the remote did not take the bytes into its quota (a 429, or no answer), which gives them back at once.
+   * Rejects if `signal` aborts first.
    */
-  acquire(bytes: number, signal?: AbortSignal): Promise<() => void> {
+  acquire(bytes: number, signal?: AbortSignal): Promise<(counted?: boolean) => void> {
     const mine = this.turn.then(() => this.waitForRoom(bytes, signal));
     this.turn = mine.then(
       () => undefined,
@@ -51,7 +52,7 @@ export class WriteRateLimit {
     return mine;
   }
 
-  private async waitForRoom(bytes: number, signal?: AbortSignal): Promise<() => void> {
+  private async waitForRoom(bytes: number, signal?: AbortSignal): Promise<(counted?: boolean) => void> {
     const began = this.now();
     for (;;) {
       if (signal?.aborted) throw new Error('request aborted');
@@ -63,16 +64,20 @@ export class WriteRateLimit {
         this.sends.push(send);
         this.total += bytes;
         this.waitedMs += now - began;
-        return () => this.ended(send);
+        return (counted = true) => this.ended(send, counted);
       }
       await this.sleep(wait, signal);
     }
   }
 
-  private ended(send: Send): void {
+  private ended(send: Send, counted: boolean): void {
     if (!send.running) return;
     send.running = false;
     send.at = Math.max(send.at, this.now());
+    if (!counted) {
+      this.sends = this.sends.filter((s) => s !== send);
+      this.total -= send.bytes;
+    }
     for (const wake of [...this.wakers]) wake();
   }
 

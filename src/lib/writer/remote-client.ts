@@ -136,7 +136,7 @@ export class RemoteClient {
     };
     if (options.gzip) headers['content-encoding'] = 'gzip';
     // Fleet (issue 17): wait for room under the remote's rate limit; the request timeout starts after it.
-    let ended: (() => void) | null = null;
+    let ended: ((counted?: boolean) => void) | null = null;
     if (this.rateLimit && payload.length > 0) {
       try {
         ended = await this.rateLimit.acquire(lineProtocolBytes(payload, options.gzip), options.signal);
@@ -144,10 +144,13 @@ export class RemoteClient {
         return { statusCode: 0, body: '', retryAfterMs: null, errorMessage: 'request aborted', bytesSent: 0 };
       }
     }
+    let result: WriteResult | null = null;
     try {
-      return await this.send('POST', new URL(request.url), headers, payload, options.timeoutMs, options.signal);
+      result = await this.send('POST', new URL(request.url), headers, payload, options.timeoutMs, options.signal);
+      return result;
     } finally {
-      ended?.();
+      // A 429 and a request without an answer did not use the remote's quota (as far as we can know).
+      ended?.(result !== null && result.statusCode !== 0 && result.statusCode !== 429);
     }
   }
 
