@@ -8,6 +8,7 @@
 //
 //   npm run bench:fleet -- [--gateways=100] [--processes=4] [--window-s=5] [--budget-kb=250] [--steady-s=10]
 //                          [--outage-s=40] [--lines-per-s=4] [--modes=limited,unlimited] [--node-red=3]
+// `--name=NAME` names the result files (bench/results/NAME.md and .json; default fleet).
 // `--node-red=N` of the gateways are real Node-RED processes running the package's nodes (one gateway each).
 const fs = require('fs');
 const os = require('os');
@@ -18,11 +19,12 @@ const { startQuotaProxy } = require('../test/harness/quota-proxy');
 const { startNodeRedGateway } = require('./lib/fleet-node-red');
 
 function options(argv) {
-  const o = { nodeRed: 3, gateways: 100, processes: 4, windowS: 5, budgetKb: 250, steadyS: 10, outageS: 40, linesPerS: 4, modes: ['limited', 'unlimited'] };
+  const o = { name: 'fleet', nodeRed: 3, gateways: 100, processes: 4, windowS: 5, budgetKb: 250, steadyS: 10, outageS: 40, linesPerS: 4, modes: ['limited', 'unlimited'] };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=');
     const camel = key.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
     if (camel === 'modes') o.modes = value.split(',');
+    else if (camel === 'name') o.name = value;
     else if (camel in o) o[camel] = Number(value);
     else throw new Error(`unknown option ${arg}`);
   }
@@ -242,8 +244,8 @@ async function main() {
   console.log(text);
   const out = path.join(__dirname, 'results');
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'fleet.md'), text + '\n');
-  fs.writeFileSync(path.join(out, 'fleet.json'), JSON.stringify({ options: o, results }, null, 2) + '\n');
+  fs.writeFileSync(path.join(out, `${o.name}.md`), text + '\n');
+  fs.writeFileSync(path.join(out, `${o.name}.json`), JSON.stringify({ options: o, results }, null, 2) + '\n');
 }
 
 main().catch((err) => {
