@@ -52,6 +52,8 @@ async function runMode(mode, o, vm) {
   const baseMs = Date.now() - 3_600_000;
   const writer = { initialBackoffMs: 500, maxBackoffMs: 4000, requestTimeoutMs: 10000 };
   const linesPerTick = Math.max(1, Math.round((o.linesPerS * tickMs) / 1000));
+  // Two batches fill a share: with batches that do not divide it, part of every window goes unused.
+  const maxBatchBytes = Math.max(1000, Math.floor(share / 2));
   const onStatus = (g) => {
     latest.set(g.id, g);
     history.push({ at: g.at, id: g.id, remainingLines: g.remainingLines });
@@ -66,6 +68,7 @@ async function runMode(mode, o, vm) {
           jitterS: limited ? 2 : 0,
           linesPerTick,
           tickMs,
+          maxBatchBytes,
           run,
           baseMs,
           writer,
@@ -99,7 +102,7 @@ async function runMode(mode, o, vm) {
         gateways: ids.map((id) => ({ id, queueDir: path.join(root, id) })),
         rateLimit: limited ? { bytes: share, periodMs: windowMs } : null,
         jitterMs: limited ? 2000 : 0,
-        maxBatchBytes: Math.max(1000, Math.floor(share / 2)),
+        maxBatchBytes,
         linesPerTick,
         tickMs,
         writer,

@@ -7,7 +7,7 @@ const os = require('os');
 const path = require('path');
 const { startNodeRed } = require('../../test/harness/node-red');
 
-function flows({ id, proxyURL, rateLimit, jitterS, linesPerTick, tickMs }) {
+function flows({ id, proxyURL, rateLimit, jitterS, linesPerTick, tickMs, maxBatchBytes }) {
   const tab = 'fleetredtab00001';
   const fn = `if (!flow.get('on')) return null;
 let seq = flow.get('seq') || 0;
@@ -23,7 +23,7 @@ return msg;`;
     { id: 'fleetredanswer01', z: tab, type: 'http response', statusCode: '200', wires: [] },
     { id: 'fleetredtick0001', z: tab, type: 'inject', name: 'tick', props: [{ p: 'payload' }], repeat: String(tickMs / 1000), once: true, onceDelay: '0.1', payload: '', payloadType: 'date', wires: [['fleetredlines001']] },
     { id: 'fleetredlines001', z: tab, type: 'function', name: 'lines', func: fn, outputs: 1, wires: [['fleetredstream01']] },
-    { id: 'fleetredstream01', z: tab, type: 'influxdb-replication', name: `stream ${id}`, remote: 'fleetredremote01', remoteBucketName: id, maxBatchBytes: 1000, gzip: true, wires: [[], []] },
+    { id: 'fleetredstream01', z: tab, type: 'influxdb-replication', name: `stream ${id}`, remote: 'fleetredremote01', remoteBucketName: id, maxBatchBytes, gzip: true, wires: [[], []] },
     {
       id: 'fleetredremote01',
       type: 'influxdb-remote',
