@@ -8,6 +8,8 @@ import { connectionSecrets } from './lib/connection/dispatcher';
 import { resolveConnection } from './connection-nodes';
 import type { InfluxdbRemoteDef, InfluxdbRemoteNode } from './node-types';
 import { translator } from './i18n';
+import { parseFleetOptions } from './lib/fleet/options';
+import { WriteRateLimit } from './lib/fleet/rate-limit';
 
 export = function (RED: NodeAPI) {
   const t = translator(RED, 'influxdb-remote');
@@ -18,6 +20,14 @@ export = function (RED: NodeAPI) {
     // The optional tls-config and http proxy nodes apply to every connection to this remote.
     const connection = resolveConnection(RED, config.tls, config.proxy);
     this.problems = [...validateRemote(this.remoteSettings, credentials), ...connection.problems];
+    const fleet = parseFleetOptions(config);
+    this.fleet = fleet.options;
+    this.problems.push(...fleet.problems);
+    // One limit for every stream of this remote: they share its quota.
+    const rateLimit =
+      this.fleet.rateLimitBytes > 0
+        ? new WriteRateLimit({ limitBytes: this.fleet.rateLimitBytes, periodMs: this.fleet.rateLimitPeriodSeconds * 1000 })
+        : null;
     if (this.problems.length > 0) {
       this.error(t('influxdb-remote.errors.invalid', { name: this.name || this.id, problems: this.problems.join('; ') }));
     }
@@ -25,7 +35,7 @@ export = function (RED: NodeAPI) {
     let client: RemoteClient | null = null;
     this.getClient = () => {
       if (this.problems.length > 0) throw new Error(this.problems.join('; '));
-      if (!client) client = new RemoteClient(this.remoteSettings, credentials, { connection: connection.options });
+      if (!client) client = new RemoteClient(this.remoteSettings, credentials, { connection: connection.options, rateLimit });
       return client;
     };
     this.secrets = () => [...secretsOf(credentials), ...connectionSecrets(this.remoteSettings, connection.options)];

@@ -15,6 +15,8 @@ import {
 } from './lib/stream-config';
 import { StreamRegistry, throttle } from './lib/stream-registry';
 import { registerAdminRoutes } from './admin-routes';
+import { type MetricsSettings, registerMetricsRoutes } from './metrics-routes';
+import { addInstanceTagToLines } from './lib/fleet/instance-tag';
 import { translator } from './i18n';
 import type { InfluxdbRemoteNode } from './node-types';
 
@@ -38,9 +40,10 @@ export = function (RED: NodeAPI) {
   registerAdminRoutes(RED, registry);
 
   /** `influxdbReplication` in settings.js: the queue root, and tuning for tests and unusual remotes. */
-  type PackageSettings = { queueDir?: string } & Pick<StreamConfig, 'writer' | 'expireIntervalMs'>;
+  type PackageSettings = { queueDir?: string; metrics?: MetricsSettings } & Pick<StreamConfig, 'writer' | 'expireIntervalMs'>;
   const packageSettings = (): PackageSettings | undefined =>
     (RED.settings as unknown as { influxdbReplication?: PackageSettings }).influxdbReplication;
+  registerMetricsRoutes(RED, registry, packageSettings()?.metrics);
 
   function queueRoot(): string {
     const custom = packageSettings()?.queueDir;
@@ -114,7 +117,7 @@ export = function (RED: NodeAPI) {
           name: settings.name || node.id,
           queueDir,
           // Tuning for tests and unusual remotes; not in the editor.
-          writer: tuning?.writer,
+          writer: { ...tuning?.writer, recoveryJitterMs: remote!.fleet.recoveryJitterSeconds * 1000 },
           expireIntervalMs: tuning?.expireIntervalMs,
         };
         opening = ReplicationStream.open(streamConfig, client).then(
@@ -160,7 +163,9 @@ export = function (RED: NodeAPI) {
       const prepared = preparePayload(msg.payload, { precision });
       if (prepared.lines.length > 0) {
         // Resolves only once the lines are on disk: done() below then means "safely queued".
-        await ready.enqueue(prepared.lines);
+        // Fleet (issue 17): tagged when queued, so the queue, its figures and every retry carry the same bytes.
+        const instanceId = remote?.fleet.instanceId;
+        await ready.enqueue(instanceId ? addInstanceTagToLines(prepared.lines, instanceId) : prepared.lines);
       }
       if (prepared.errors.length > 0) {
         return done(new Error(refusedLinesMessage(prepared.errors, prepared.lines.length)));

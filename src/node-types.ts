@@ -2,8 +2,9 @@
 import type { Node, NodeDef } from 'node-red';
 import type { RemoteClient } from './lib/writer';
 import type { RemoteCredentials, RemoteSettings, WriteAPI } from './lib/remote';
+import type { FleetOptions, FleetProperties } from './lib/fleet/options';
 
-export interface InfluxdbRemoteDef extends NodeDef {
+export interface InfluxdbRemoteDef extends NodeDef, FleetProperties {
   remoteURL: string;
   remoteOrgID: string;
   writeAPI: WriteAPI;
@@ -24,4 +25,6 @@ export interface InfluxdbRemoteNode extends Node<RemoteCredentials> {
   getClient(): RemoteClient;
   /** Text to scrub from anything shown to the user. */
   secrets(): string[];
+  /** Instance id, rate limit and recovery jitter (issue 17). */
+  fleet: FleetOptions;
 }

@@ -1,6 +1,7 @@
 // A remote connection (like `influx remote create`): where to write, which write API, and how to authenticate.
 // Plain TypeScript: the Node-RED config node and the writer both build on it.
 import { readFileSync } from 'fs';
+import { FLEET_DEFAULTS } from './fleet/options';
 import type { Precision } from './line-protocol';
 
 export type WriteAPI = 'v2' | 'v1' | 'v3';
@@ -182,6 +183,7 @@ export const REMOTE_DEFAULTS = Object.freeze({
   tls: '',
   proxy: '',
   description: '',
+  ...FLEET_DEFAULTS,
 });
 
 /** Turns the editor's values into typed settings. */

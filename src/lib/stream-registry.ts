@@ -1,5 +1,6 @@
 // The deployed replication streams of this Node-RED runtime, for the admin API and the sidebar.
 import type { ReplicationRow, ReplicationStream } from './stream';
+import type { StreamFigures } from './metrics/prometheus';
 
 export class StreamRegistry {
   private readonly streams = new Map<string, ReplicationStream>();
@@ -15,6 +16,11 @@ export class StreamRegistry {
 
   get(id: string): ReplicationStream | undefined {
     return this.streams.get(id);
+  }
+
+  /** The metrics figures of every stream, in the list's order. */
+  figures(now = Date.now()): StreamFigures[] {
+    return [...this.streams.values()].map((stream) => stream.figures(now)).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   }
 
   rows(now = Date.now()): ReplicationRow[] {

@@ -4,6 +4,9 @@ import { EventEmitter } from 'events';
 import { DurableQueue, type DroppedRecords, type QueueDropReason } from './queue';
 import type { ReplicationSettings } from './stream-config';
 import { type NonRetryableDrop, type RemoteClient, StreamWriter, type WriterOptions, type WriterState } from './writer';
+import { jitterDelay } from './fleet/options';
+import type { StreamFigures } from './metrics/prometheus';
+import { streamFigures } from './metrics/stream-figures';
 
 export type StreamStateName = 'ok' | 'retrying' | 'blocked' | 'paused' | 'full';
 export type DropReason = QueueDropReason | 'non-retryable';
@@ -73,6 +76,7 @@ export class ReplicationStream extends EventEmitter {
   private expireTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private nonRetryableDropped = 0;
+  private nonRetryableDroppedBytes = 0;
 
   private constructor(
     private config: StreamConfig,
@@ -94,6 +98,11 @@ export class ReplicationStream extends EventEmitter {
       // The stream does not exist yet while recovery runs; drops found then are reported once it does.
       onDrop: (dropped) => stream?.reportQueueDrop(dropped),
     });
+    // Fleet (issue 17): with a backlog at start-up, the first send waits a random part of the recovery jitter.
+    const jitterMs = config.writer?.recoveryJitterMs ?? 0;
+    if (jitterMs > 0 && queue.stats().unsentLines > 0) {
+      config = { ...config, writer: { ...config.writer, startDelayMs: jitterDelay(jitterMs, config.writer?.random) } };
+    }
     stream = new ReplicationStream(config, queue, client);
     stream.writer.start();
     const interval = config.expireIntervalMs ?? 60_000;
@@ -193,6 +202,14 @@ export class ReplicationStream extends EventEmitter {
     };
   }
 
+  /** The figures of the Prometheus metrics (issue 17); all in memory, no file is read. */
+  figures(now = Date.now()): StreamFigures {
+    return streamFigures(this.row(now), this.queue.stats(), this.writer.getState(), {
+      onQueueFull: this.config.onQueueFull,
+      nonRetryableDroppedBytes: this.nonRetryableDroppedBytes,
+    });
+  }
+
   /** Stops sending (the in-flight request gets up to `timeoutMs`) and releases the queue's files. */
   async close(timeoutMs = 10_000): Promise<void> {
     if (this.closed) return;
@@ -225,6 +242,7 @@ export class ReplicationStream extends EventEmitter {
     writer.on('dropped', (drop: NonRetryableDrop) => {
       this.nonRetryableDropped += drop.lines.length;
       const bytes = drop.lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+      this.nonRetryableDroppedBytes += bytes;
       this.emit('dropped', {
         reason: 'non-retryable',
         lines: drop.lines,

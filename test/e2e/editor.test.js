@@ -55,7 +55,9 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
     ]);
     await influx.createDatabase('edge');
     await influx.createDatabase('sensors'); // example 1's bucket
-    red = await startNodeRed({ settings: { influxdbReplication: { queueDir } } });
+    // Example 6 takes its remote and instance id from the environment (a fleet's gateways each set their own).
+    const fleetEnv = { FLEET_REMOTE_URL: vm.url, FLEET_REMOTE_ORG: 'fleet', FLEET_REMOTE_TOKEN: 'editor-test-token', GATEWAY_ID: 'editor-test-gw' };
+    red = await startNodeRed({ settings: { influxdbReplication: { queueDir } }, env: fleetEnv });
     context = await chromium.launchPersistentContext(browserDir, {
       executablePath: CHROMIUM,
       headless: true,

@@ -160,8 +160,8 @@ describe('example flows', function () {
   const files = exampleFiles();
   const types = registeredTypes();
 
-  it('are five, sorted so that the sensor example is first', function () {
-    assert.strictEqual(files.length, 5, files.join(', '));
+  it('are six, sorted so that the sensor example is first', function () {
+    assert.strictEqual(files.length, 6, files.join(', '));
     assert.match(files[0], /^01-sensor/);
     files.forEach((file, i) => assert.match(file, new RegExp(`^0${i + 1}-[a-z0-9-]+\\.json$`)));
   });

@@ -17,6 +17,7 @@ import {
   type RemoteCredentials,
   type RemoteSettings,
 } from '../remote';
+import { lineProtocolBytes, type WriteRateLimit } from '../fleet/rate-limit';
 
 /** The queue holds lines normalised to nanoseconds, so this is what the writer sends unless told otherwise. */
 export type Precision = Parameters<typeof buildWriteRequest>[3];
@@ -106,6 +107,8 @@ export interface RemoteClientOptions {
   connection?: ConnectionOptions;
   /** Where the HTTP connections come from (see connection.ts); tests pass a mock transport here. */
   createDispatcher?: DispatcherFactory;
+  /** Fleet (issue 17): the remote's write rate limit, awaited before each write request. */
+  rateLimit?: WriteRateLimit | null;
 }
 
 export class RemoteClient {
@@ -115,8 +118,10 @@ export class RemoteClient {
   private readonly userAgent: string;
   private readonly pool: Dispatcher;
   private closed = false;
+  private readonly rateLimit: WriteRateLimit | null;
 
   constructor(settings: RemoteSettings, credentials: RemoteCredentials, options: RemoteClientOptions = {}) {
+    this.rateLimit = options.rateLimit ?? null;
     this.settings = { ...settings };
     this.credentials = { ...credentials };
     this.secrets = [...secretsOf(credentials), ...connectionSecrets(settings, options.connection)];
@@ -135,7 +140,23 @@ export class RemoteClient {
       accept: 'application/json',
     };
     if (options.gzip) headers['content-encoding'] = 'gzip';
-    return this.send('POST', new URL(request.url), headers, payload, options.timeoutMs, options.signal);
+    // Fleet (issue 17): wait for room under the remote's rate limit; the request timeout starts after it.
+    let ended: ((counted?: boolean) => void) | null = null;
+    if (this.rateLimit && payload.length > 0) {
+      try {
+        ended = await this.rateLimit.acquire(lineProtocolBytes(payload, options.gzip), options.signal);
+      } catch {
+        return { statusCode: 0, body: '', retryAfterMs: null, errorMessage: 'request aborted', bytesSent: 0 };
+      }
+    }
+    let result: WriteResult | null = null;
+    try {
+      result = await this.send('POST', new URL(request.url), headers, payload, options.timeoutMs, options.signal);
+      return result;
+    } finally {
+      // A 429 and a request without an answer did not use the remote's quota (as far as we can know).
+      ended?.(result !== null && result.statusCode !== 0 && result.statusCode !== 429);
+    }
   }
 
   /**

@@ -47,6 +47,10 @@ export interface WriterOptions {
    * default 100. Whenever the writer waits, delivered records are acknowledged at once.
    */
   ackIntervalMs?: number;
+  // Fleet (issue 17): a random delay in [0, recoveryJitterMs] is added to every Retry-After (the one wait that all
+  // gateways of a quota get alike), and `startDelayMs` holds the first send back (a backlog at start-up).
+  recoveryJitterMs?: number;
+  startDelayMs?: number;
 }
 
 export type WriterStateName = 'idle' | 'sending' | 'retrying' | 'blocked' | 'paused' | 'stopped';
@@ -79,6 +83,8 @@ export interface WriterState {
   linesDropped: number;
   lastSuccessAt: number | null;
   nextAttemptAt: number | null;
+  /** Answers by HTTP status (0: no answer), for the metrics' errors by code. */
+  responsesByCode: Record<string, number>;
 }
 
 export interface NonRetryableDrop {
@@ -237,6 +243,7 @@ export class StreamWriter extends EventEmitter {
   private proofWaiters: Array<() => void> = [];
   /** Bumped when the send loop finds nothing more to send: no proof will come from other batches now. */
   private idleSignals = 0;
+  private responsesByCode: Record<string, number> = {};
 
   private readonly onAppended = (): void => this.wake();
 
@@ -260,6 +267,8 @@ export class StreamWriter extends EventEmitter {
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
       ackIntervalMs: Math.max(0, options.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS),
+      recoveryJitterMs: Math.max(0, options.recoveryJitterMs ?? 0),
+      startDelayMs: Math.max(0, options.startDelayMs ?? 0),
     };
     this.batcher = new Batcher(this.settings.maxBatchBytes);
   }
@@ -268,6 +277,7 @@ export class StreamWriter extends EventEmitter {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
+    if (this.settings.startDelayMs > 0) this.retryAt = this.settings.now() + this.settings.startDelayMs;
     this.queue.on('appended', this.onAppended);
     this.loop = this.run();
   }
@@ -358,6 +368,7 @@ export class StreamWriter extends EventEmitter {
       linesDropped: this.linesDropped,
       lastSuccessAt: this.lastSuccessAt,
       nextAttemptAt: this.retryAt > now ? this.retryAt : null,
+      responsesByCode: { ...this.responsesByCode },
     };
   }
 
@@ -822,7 +833,10 @@ export class StreamWriter extends EventEmitter {
     } finally {
       this.inflight--;
     }
-    if (!(result.statusCode === 0 && signal.aborted)) this.latestResponseCode = result.statusCode;
+    if (!(result.statusCode === 0 && signal.aborted)) {
+      this.latestResponseCode = result.statusCode;
+      this.responsesByCode[result.statusCode] = (this.responsesByCode[result.statusCode] ?? 0) + 1;
+    }
     if (result.statusCode > 0) this.bytesSent += result.bytesSent;
     return result;
   }
@@ -843,7 +857,7 @@ export class StreamWriter extends EventEmitter {
     const s = this.settings;
     const delay =
       retryAfterMs !== null
-        ? Math.min(retryAfterMs, Math.max(s.maxBackoffMs, MAX_RETRY_AFTER_MS))
+        ? Math.min(retryAfterMs, Math.max(s.maxBackoffMs, MAX_RETRY_AFTER_MS)) + (s.recoveryJitterMs > 0 ? Math.round(s.random() * s.recoveryJitterMs) : 0)
         : backoffDelay(this.failures, s.initialBackoffMs, s.maxBackoffMs, s.random);
     this.failures++;
     this.retryAt = Math.max(this.retryAt, s.now() + delay);
