@@ -27,6 +27,7 @@ async function startCannedServer(responder = () => ({ status: 204 })) {
     req.on('end', async () => {
       const rawBody = Buffer.concat(chunks);
       const record = {
+        at: Date.now(),
         method: req.method,
         url: req.url,
         headers: req.headers,

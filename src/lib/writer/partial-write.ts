@@ -25,6 +25,8 @@ export type PartialWrite =
   /** The remote dropped `dropped` lines of the request but does not say which. */
   | { kind: 'dropped'; message: string; dropped: number };
 
+export type PartialWriteLines = Extract<PartialWrite, { kind: 'lines' }>;
+
 /**
  * Reads a 400/422 answer's body. Null when it is not a partial write this module knows, or when a line list
  * does not fit the request (`lineCount` lines): then it cannot be trusted to acknowledge anything.

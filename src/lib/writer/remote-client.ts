@@ -66,7 +66,7 @@ export function decodeBody(encoded: Buffer, gzip: boolean): string {
 export interface WriteResult {
   /** HTTP status, or 0 when there was no answer (network error, timeout, abort). */
   statusCode: number;
-  /** The answer's body (truncated, redacted). */
+  /** The answer's body (at most 64 kB as read, redacted). */
   body: string;
   /** From Retry-After on 429 and 503; null otherwise. */
   retryAfterMs: number | null;
@@ -268,7 +268,8 @@ export class RemoteClient {
       const retryAfterHeader = status === 429 || status === 503 ? headerValue(response.headers['retry-after']) : undefined;
       return {
         statusCode: status,
-        body: this.clean(raw),
+        // Whole (as read, redacted): an InfluxDB 3 partial write lists every refused line in it.
+        body: redact(raw, this.secrets),
         retryAfterMs: parseRetryAfterHeader(retryAfterHeader),
         errorMessage: ok ? '' : this.clean(errorTextOf(raw, status)),
         bytesSent,

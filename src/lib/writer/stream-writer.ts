@@ -6,6 +6,7 @@ import { Batcher, type Batch, type QueuePosition, type WriterRecord } from './ba
 import { backoffDelay } from './backoff';
 import { GzipEncoder } from './gzip-encoder';
 import { classifyStatus } from './outcome';
+import { parsePartialWrite, type PartialWriteLines } from './partial-write';
 import { decodeBody, type RemoteClient, type WriteResult } from './remote-client';
 
 /** What the writer needs from a queue; `DurableQueue` has it, and unit tests use a small in-memory fake. */
@@ -652,12 +653,35 @@ export class StreamWriter extends EventEmitter {
       // 'too-large' or 'data': halve until the offending single lines are found.
       this.latestErrorMessage = refusal.errorMessage;
       const lines = chunk.split ?? chunk.source.body.split('\n');
+      // Unless the remote said which lines it refused: then the others are stored (InfluxDB 3, accept_partial).
+      const partial = outcome === 'data' ? parsePartialWrite(result.statusCode, result.body, lines.length) : null;
+      if (partial?.kind === 'lines') return this.partlyStored(lines, partial, result.statusCode, d);
       if (lines.length > 1) {
         this.changed();
         return this.bisect(lines, d, suspicion);
       }
       return this.refuse(lines, refusal, d);
     }
+  }
+
+  /**
+   * A partial write that names every refused line: the other lines are stored, so they count as delivered and are
+   * never sent again; each refused line is dropped or kept with the remote's reason for it.
+   */
+  private partlyStored(lines: string[], partial: PartialWriteLines, statusCode: number, d: Delivery): string[] {
+    const refused = new Map(partial.refused.map((line) => [line.lineNumber, line]));
+    const stored = lines.filter((_, i) => !refused.has(i + 1));
+    this.countAnswered();
+    this.settle(d.entry, stored.length, stored.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0));
+    this.linesSent += stored.length;
+    if (stored.length > 0) this.lastSuccessAt = this.settings.now();
+    const held: string[] = [];
+    for (const [lineNumber, line] of refused) {
+      const errorMessage = line.message ? `${partial.message}: line ${lineNumber}: ${line.message}` : partial.message;
+      held.push(...this.refuse([lines[lineNumber - 1]], { statusCode, errorMessage }, d));
+    }
+    this.changed();
+    return held;
   }
 
   private async bisect(lines: string[], d: Delivery, suspicion: Suspicion | null): Promise<string[]> {
