@@ -13,6 +13,7 @@ import {
   REPLICATION_MINIMUMS,
   type ReplicationProperties,
 } from './lib/stream-config';
+import { StreamLog, type StreamLogLine } from './lib/stream-log';
 import { StreamRegistry, throttle } from './lib/stream-registry';
 import { registerAdminRoutes } from './admin-routes';
 import { type MetricsSettings, registerMetricsRoutes } from './metrics-routes';
@@ -40,7 +41,7 @@ export = function (RED: NodeAPI) {
   registerAdminRoutes(RED, registry);
 
   /** `influxdbReplication` in settings.js: the queue root, and tuning for tests and unusual remotes. */
-  type PackageSettings = { queueDir?: string; metrics?: MetricsSettings } & Pick<StreamConfig, 'writer' | 'expireIntervalMs'>;
+  type PackageSettings = { queueDir?: string; metrics?: MetricsSettings; logIntervalMs?: number } & Pick<StreamConfig, 'writer' | 'expireIntervalMs'>;
   const packageSettings = (): PackageSettings | undefined =>
     (RED.settings as unknown as { influxdbReplication?: PackageSettings }).influxdbReplication;
   registerMetricsRoutes(RED, registry, packageSettings()?.metrics);
@@ -93,6 +94,15 @@ export = function (RED: NodeAPI) {
     const showStatus = () => {
       if (stream) setStatus(statusOf(stream.row(), statusText));
     };
+    // State changes and drops for the log of a gateway nobody watches, a few lines an outage (src/lib/stream-log.ts).
+    const streamLog = new StreamLog(
+      (line: StreamLogLine) => {
+        const text = t(`influxdb-replication.log.${line.key}`, line.vars);
+        if (line.level === 'info') node.log(text);
+        else node.warn(text);
+      },
+      { intervalMs: packageSettings()?.logIntervalMs },
+    );
 
     if (problems.length > 0) {
       configError = t('influxdb-replication.errors.config', { problems: problems.join('; ') });
@@ -127,9 +137,14 @@ export = function (RED: NodeAPI) {
             opened.on('change', () => {
               showStatus();
               publish();
+              streamLog.row(opened.row());
             });
             opened.on('queued', showQueued);
-            opened.on('dropped', (dropped: DroppedLines) => node.send([null, droppedMessage(dropped)]));
+            opened.on('dropped', (dropped: DroppedLines) => {
+              node.send([null, droppedMessage(dropped)]);
+              streamLog.dropped(dropped.reason, dropped.lineCount);
+            });
+            streamLog.row(opened.row());
             showStatus();
             return opened;
           },
@@ -198,6 +213,7 @@ export = function (RED: NodeAPI) {
     node.on('close', (removed: boolean, done: () => void) => {
       publish.cancel();
       showQueued.cancel();
+      streamLog.close();
       opening
         .then(async (opened) => {
           if (!opened) return;
