@@ -14,7 +14,7 @@
 const path = require('path');
 const { runCrashScenario } = require(path.join(__dirname, '..', 'test', 'reliability', 'lib', 'crash-scenario'));
 const { runOutageScenario } = require(path.join(__dirname, '..', 'test', 'reliability', 'lib', 'outage-scenario'));
-const { formatMiB } = require(path.join(__dirname, '..', 'test', 'reliability', 'lib', 'rss'));
+const { formatMiB } = require(path.join(__dirname, '..', 'test', 'harness', 'rss'));
 
 function parseArgs(argv) {
   const args = { minutes: 10, seed: (Date.now() % 2147483647) + 1, only: null };

@@ -11,6 +11,7 @@
 const fs = require('fs');
 const net = require('net');
 const path = require('path');
+const { influxdbConfig } = require('./influxdb-config');
 const { spawn } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
@@ -112,28 +113,14 @@ async function startLocalInfluxDB(binary, httpPort, databases) {
   fs.mkdirSync(dir, { recursive: true });
   const configPath = path.join(dir, 'influxdb.conf');
   const logPath = path.join(dir, 'influxd.log');
-  // `-config` always: without it influxd uses the system-wide config and data folder. Debian's build reads
-  // `reporting-enabled`. The RPC port (8088 by default) is moved to a free one so a second InfluxDB can run.
   fs.writeFileSync(
     configPath,
-    [
-      '# Written by scripts/start.js on every start: a local InfluxDB for the example flows, on loopback only.',
-      'reporting-enabled = false',
-      `bind-address = "127.0.0.1:${await freePort()}"`,
-      '[meta]',
-      `  dir = "${path.join(dir, 'meta')}"`,
-      '[data]',
-      `  dir = "${path.join(dir, 'data')}"`,
-      `  wal-dir = "${path.join(dir, 'wal')}"`,
-      '  query-log-enabled = false',
-      '[monitor]',
-      '  store-enabled = false',
-      '[http]',
-      `  bind-address = "127.0.0.1:${httpPort}"`,
-      '  auth-enabled = false',
-      '  log-enabled = false',
-      '',
-    ].join('\n'),
+    influxdbConfig({
+      dir,
+      httpPort,
+      rpcPort: await freePort(),
+      comment: 'Written by scripts/start.js on every start: a local InfluxDB for the example flows, on loopback only.',
+    }),
   );
   const log = fs.openSync(logPath, 'a');
   // A process group of its own: Ctrl-C in the terminal reaches Node-RED only, and the server is stopped after

@@ -5,13 +5,9 @@
 // refused lines are dropped with the remote's message per line or block the stream on exactly those lines.
 // 401, 404 (database), 413 and 429/503 with Retry-After get the handling they get from the other write APIs.
 const assert = require('assert');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { ReplicationStream } = require('../../nodes/lib/stream');
-const { RemoteClient } = require('../../nodes/lib/writer');
 const { startInfluxDB3 } = require('../harness/influxdb3-remote');
 const { waitFor } = require('../harness/servers');
+const { openTestStream } = require('../harness/test-stream');
 
 const TOKEN = 'apiv3_token-7f3a';
 const TYPE_CONFLICT = "invalid column type for column 'v', expected iox::column_type::field::float, got iox::column_type::field::string";
@@ -32,33 +28,14 @@ describe('InfluxDB 3 as a target: write_lp and partial writes (scripted InfluxDB
 
   async function setUp(remoteOptions, { drop = false, token = TOKEN, bucket = 'edge', maxBatchBytes = 500000, gzip = true } = {}) {
     const remote = await startInfluxDB3({ token: TOKEN, ...remoteOptions });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'influxdb3-target-'));
-    const client = new RemoteClient({ remoteURL: remote.url, remoteOrgID: '', writeAPI: 'v3', allowInsecureTLS: false, noSync: false }, { remoteAPIToken: token });
-    const stream = await ReplicationStream.open(
-      {
-        id: 's3',
-        name: 'to core',
-        remoteID: 'r3',
-        remoteBucketName: bucket,
-        remoteBucketID: '',
-        maxQueueSizeBytes: 64 * 1024 * 1024,
-        maxAgeSeconds: 0,
-        onQueueFull: 'reject',
-        maxBatchBytes,
-        gzip,
-        dropNonRetryableData: drop,
-        queueDir: dir,
-        writer: { initialBackoffMs: 20, maxBackoffMs: 200, requestTimeoutMs: 5000 },
-      },
-      client,
-    );
-    const dropped = [];
-    stream.on('dropped', (d) => dropped.push(d));
+    const { stream, dropped, close } = await openTestStream({
+      remote: { remoteURL: remote.url, remoteOrgID: '', writeAPI: 'v3', noSync: false },
+      credentials: { remoteAPIToken: token },
+      stream: { id: 's3', name: 'to core', remoteID: 'r3', remoteBucketName: bucket, maxBatchBytes, gzip, dropNonRetryableData: drop },
+    });
     cleanups.push(async () => {
-      await stream.close(1000);
-      await client.close();
+      await close();
       await remote.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
     });
     return { remote, stream, dropped };
   }
@@ -174,12 +151,11 @@ describe('InfluxDB 2.x partial writes: bisected, and counted once (scripted Infl
       const first = lines.find(isBad);
       return { status: 400, body: { code: 'invalid', message: `partial write error (${good.length} written): unable to parse '${first}': invalid field type` } };
     });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'influxdb2-partial-'));
-    const client = new RemoteClient({ remoteURL: remote.url, remoteOrgID: 'org', writeAPI: 'v2', allowInsecureTLS: false }, { remoteAPIToken: TOKEN });
-    const stream = await ReplicationStream.open(
-      { id: 's2', name: 's2', remoteID: 'r2', remoteBucketName: 'b', remoteBucketID: '', maxQueueSizeBytes: 64 * 1024 * 1024, maxAgeSeconds: 0, onQueueFull: 'reject', maxBatchBytes: 500000, gzip: false, dropNonRetryableData: true, queueDir: dir, writer: { initialBackoffMs: 20, maxBackoffMs: 200, requestTimeoutMs: 5000 } },
-      client,
-    );
+    const { stream, close } = await openTestStream({
+      remote: { remoteURL: remote.url },
+      credentials: { remoteAPIToken: TOKEN },
+      stream: { id: 's2', remoteBucketName: 'b', dropNonRetryableData: true },
+    });
     try {
       const dropped = [];
       stream.on('dropped', (d) => dropped.push(...d.lines));
@@ -191,10 +167,8 @@ describe('InfluxDB 2.x partial writes: bisected, and counted once (scripted Infl
       assert.ok(remote.requests.length > 2 && remote.requests.length <= 2 * Math.ceil(Math.log2(64)) + 1, `bisected in ${remote.requests.length} requests`);
       assert.deepStrictEqual([...new Set(stored)].sort(), lines.filter((l) => !isBad(l)).sort());
     } finally {
-      await stream.close(1000);
-      await client.close();
+      await close();
       await remote.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

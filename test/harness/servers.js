@@ -9,6 +9,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { influxdbConfig } = require('../../scripts/influxdb-config');
 const net = require('net');
 const { spawn } = require('child_process');
 const { Agent, request } = require('undici');
@@ -266,26 +267,7 @@ async function setUpInfluxDB(server, binary, { auth, maxBodySize }) {
   const httpPort = await freePort();
   const rpcPort = await freePort();
   const configPath = path.join(dir, 'influxdb.conf');
-  // Debian's build reads `reporting-enabled` (not `reporting-disabled`); without -config the server would
-  // use the system-wide config and data folder.
-  const config = [
-    'reporting-enabled = false',
-    `bind-address = "127.0.0.1:${rpcPort}"`,
-    '[meta]',
-    `  dir = "${path.join(dir, 'meta')}"`,
-    '[data]',
-    `  dir = "${path.join(dir, 'data')}"`,
-    `  wal-dir = "${path.join(dir, 'wal')}"`,
-    '  query-log-enabled = false',
-    '[monitor]',
-    '  store-enabled = false',
-    '[http]',
-    `  bind-address = "127.0.0.1:${httpPort}"`,
-    `  auth-enabled = ${auth ? 'true' : 'false'}`,
-    '  log-enabled = true',
-    ...(maxBodySize !== undefined ? [`  max-body-size = ${Number(maxBodySize)}`] : []),
-    '',
-  ].join('\n');
+  const config = influxdbConfig({ dir, httpPort, rpcPort, auth, httpLog: true, maxBodySize });
   fs.writeFileSync(configPath, config);
 
   const url = `http://127.0.0.1:${httpPort}`;
@@ -492,8 +474,22 @@ async function setUpVictoriaMetrics(server, binary, { username, password, cpus }
   };
 }
 
+/** True once something accepts TCP connections on the port (a bare connect: a server that forks per connection,
+ *  such as socat, sees no request). */
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 module.exports = {
   trackChild,
+  canConnect,
   stopProcess,
   startInfluxDB,
   startVictoriaMetrics,

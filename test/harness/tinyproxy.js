@@ -6,8 +6,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const net = require('net');
-const { freePort, requireBinary, spawnServer, waitUntilReady, stopProcess, readLog } = require('./servers');
+const { canConnect, freePort, requireBinary, spawnServer, waitUntilReady, stopProcess, readLog } = require('./servers');
 
 /**
  * Starts tinyproxy. `auth` ({ username, password }) turns on Basic proxy authentication (a wrong or missing
@@ -67,15 +66,5 @@ async function startTinyproxy({ auth } = {}) {
   }
 }
 
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
-module.exports = { startTinyproxy, canConnect };
+module.exports = { startTinyproxy };

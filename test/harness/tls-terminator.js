@@ -8,9 +8,8 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const net = require('net');
 const { execFileSync } = require('child_process');
-const { freePort, requireBinary, spawnServer, waitUntilReady, stopProcess } = require('./servers');
+const { canConnect, freePort, requireBinary, spawnServer, waitUntilReady, stopProcess } = require('./servers');
 
 function openssl(args, cwd) {
   try {
@@ -105,7 +104,7 @@ async function startTlsTerminator({ targetPort, pki }) {
       if (previous === undefined) delete process.env.OPENSSL_CONF;
       else process.env.OPENSSL_CONF = previous;
     }
-    await waitUntilReady(state, () => listening(port), logPath, 'socat TLS terminator');
+    await waitUntilReady(state, () => canConnect(port), logPath, 'socat TLS terminator');
     let stopped = false;
     return {
       url: `https://127.0.0.1:${port}`,
@@ -126,16 +125,5 @@ async function startTlsTerminator({ targetPort, pki }) {
   }
 }
 
-/** True once something accepts TCP connections on the port (a bare connect: socat forks a child for it). */
-function listening(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 module.exports = { makeClientCertPKI, startTlsTerminator };

@@ -4,16 +4,12 @@
 // an answer the client cannot read (InfluxDB 1.x echoes a refused line, control characters and all, in a
 // header), and a line the remote fails on with 500 every time (InfluxDB 1.6.7 panics on some lines).
 const assert = require('assert');
-const fs = require('fs');
 const http = require('http');
-const os = require('os');
-const path = require('path');
-const { ReplicationStream } = require('../../nodes/lib/stream');
-const { RemoteClient } = require('../../nodes/lib/writer');
 const { MAX_STATUS_TEXT } = require('../../nodes/lib/node-status');
 const { englishStatusOf: statusOf } = require('../harness/english-status');
 const { startCannedServer } = require('../harness/canned-server');
 const { waitFor } = require('../harness/servers');
+const { openTestStream } = require('../harness/test-stream');
 
 const TOKEN = 'tok-blocked-5e1';
 
@@ -72,34 +68,14 @@ describe('writer: blocked and stalled streams', function () {
   });
 
   async function openStream(url, options = {}) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'writer-blocked-'));
-    const client = new RemoteClient({ remoteURL: url, remoteOrgID: 'org', writeAPI: 'v2', allowInsecureTLS: false }, { remoteAPIToken: TOKEN });
-    const stream = await ReplicationStream.open(
-      {
-        id: 's1',
-        name: 's1',
-        remoteID: 'r1',
-        remoteBucketName: 'bucket',
-        remoteBucketID: '',
-        maxQueueSizeBytes: 64 * 1024 * 1024,
-        maxAgeSeconds: 0,
-        onQueueFull: 'reject',
-        maxBatchBytes: options.maxBatchBytes || 500000,
-        gzip: options.gzip ?? false,
-        dropNonRetryableData: options.drop ?? false,
-        queueDir: dir,
-        writer: { initialBackoffMs: 20, maxBackoffMs: 100, requestTimeoutMs: 5000, ...(options.writer || {}) },
-      },
-      client,
-    );
-    const dropped = [];
-    stream.on('dropped', (d) => dropped.push(d));
-    cleanups.push(async () => {
-      await stream.close(1000);
-      await client.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+    const opened = await openTestStream({
+      remote: { remoteURL: url },
+      credentials: { remoteAPIToken: TOKEN },
+      stream: { maxBatchBytes: options.maxBatchBytes || 500000, gzip: options.gzip ?? false, dropNonRetryableData: options.drop ?? false },
+      writer: { maxBackoffMs: 100, ...(options.writer || {}) },
     });
-    return { stream, dropped };
+    cleanups.push(() => opened.close());
+    return opened;
   }
 
   describe('a line refused with 400 and kept', function () {
