@@ -6,16 +6,13 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('../harness/browser');
 const { startVictoriaMetrics } = require('../harness/servers');
 const { startTinyproxy } = require('../harness/tinyproxy');
 const { startNodeRed } = require('../harness/node-red');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 const UI_TIMEOUT_MS = 15000;
 const PROXY_USER = 'editor';
 const PROXY_PASSWORD = 'editor-proxy-pass-6a1f';
@@ -54,13 +51,8 @@ describe('editor: tls-config and http proxy pickers in the remote dialog (Node-R
       },
       settings: { influxdbReplication: { queueDir } },
     });
-    context = await chromium.launchPersistentContext(browserDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1600, height: 1000 },
-      locale: 'en-US',
-    });
+    // launchChromium sets locale en-US: the assertions read en-US messages.
+    context = await launchChromium(browserDir);
     page = context.pages()[0] || (await context.newPage());
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     await page.goto(red.url);

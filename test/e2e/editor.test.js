@@ -10,7 +10,7 @@ const os = require('os');
 const path = require('path');
 const zlib = require('zlib');
 const { request } = require('undici');
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('../harness/browser');
 const { startInfluxDB, startVictoriaMetrics, waitFor, sleep } = require('../harness/servers');
 const { startNodeRed } = require('../harness/node-red');
 
@@ -18,10 +18,6 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const EXAMPLES_DIR = path.join(ROOT, 'examples');
 const PACKAGE_NAME = require(path.join(ROOT, 'package.json')).name;
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-// Flags from /work/shared/notes/test-environment.md: no sandbox in containers, nothing that calls home.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 const UI_TIMEOUT_MS = 15000;
 
 const EXAMPLES = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort();
@@ -58,14 +54,8 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
     // Example 6 takes its remote and instance id from the environment (a fleet's gateways each set their own).
     const fleetEnv = { FLEET_REMOTE_URL: vm.url, FLEET_REMOTE_ORG: 'fleet', FLEET_REMOTE_TOKEN: 'editor-test-token', GATEWAY_ID: 'editor-test-gw' };
     red = await startNodeRed({ settings: { influxdbReplication: { queueDir } }, env: fleetEnv });
-    context = await chromium.launchPersistentContext(browserDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1600, height: 1000 },
-      // The editor follows the browser's language; the assertions below read en-US messages.
-      locale: 'en-US',
-    });
+    // launchChromium sets locale en-US: the assertions read en-US messages.
+    context = await launchChromium(browserDir);
     page = context.pages()[0] || (await context.newPage());
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     page.on('pageerror', (err) => pageErrors.push(err.message));
