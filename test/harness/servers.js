@@ -136,6 +136,20 @@ async function stopProcess(state, { signal = 'SIGTERM', graceMs = STOP_GRACE_MS 
   clearTimeout(timer);
 }
 
+/**
+ * The stop() of a server started in its own temp folder: ends the process (if `getState()` has one yet) and removes
+ * the folder, once; also what a launcher calls when the start fails half-way.
+ */
+function stopAndRemove(getState, dir) {
+  let stopped = false;
+  return async () => {
+    if (stopped) return;
+    stopped = true;
+    await stopProcess(getState());
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
+
 function readLog(logPath) {
   try {
     return fs.readFileSync(logPath, 'utf8');
@@ -503,4 +517,5 @@ module.exports = {
   spawnServer,
   waitUntilReady,
   readLog,
+  stopAndRemove,
 };

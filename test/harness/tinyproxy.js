@@ -6,7 +6,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { canConnect, freePort, requireBinary, spawnServer, waitUntilReady, stopProcess, readLog } = require('./servers');
+const { canConnect, freePort, requireBinary, spawnServer, waitUntilReady, stopAndRemove, readLog } = require('./servers');
 
 /**
  * Starts tinyproxy. `auth` ({ username, password }) turns on Basic proxy authentication (a wrong or missing
@@ -18,6 +18,7 @@ async function startTinyproxy({ auth } = {}) {
   const logPath = path.join(dir, 'tinyproxy.log');
   const outPath = path.join(dir, 'tinyproxy.out');
   let state;
+  const stop = stopAndRemove(() => state, dir);
   try {
     const port = await freePort();
     const config = [
@@ -42,7 +43,6 @@ async function startTinyproxy({ auth } = {}) {
     // tinyproxy logs `Request (file descriptor N): GET http://host:port/path HTTP/1.1` for forwarded requests
     // and `Request (file descriptor N): CONNECT host:port HTTP/1.1` for tunnels.
     const requestLines = () => log().split('\n').filter((line) => /Request \(file descriptor \d+\): /.test(line));
-    let stopped = false;
     return {
       url: `http://127.0.0.1:${port}`,
       port,
@@ -52,16 +52,10 @@ async function startTinyproxy({ auth } = {}) {
       requests: (origin) => requestLines().filter((line) => line.includes(` ${origin}/`)),
       /** CONNECT tunnels opened to `hostPort` (e.g. 127.0.0.1:8443). */
       connects: (hostPort) => requestLines().filter((line) => line.includes(`CONNECT ${hostPort} `)),
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await stopProcess(state);
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
+      stop,
     };
   } catch (err) {
-    if (state) await stopProcess(state);
-    fs.rmSync(dir, { recursive: true, force: true });
+    await stop();
     throw err;
   }
 }

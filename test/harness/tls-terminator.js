@@ -9,7 +9,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { canConnect, freePort, requireBinary, spawnServer, waitUntilReady, stopProcess } = require('./servers');
+const { canConnect, freePort, requireBinary, spawnServer, waitUntilReady, stopAndRemove } = require('./servers');
 
 function openssl(args, cwd) {
   try {
@@ -84,6 +84,7 @@ async function startTlsTerminator({ targetPort, pki }) {
     ['openssl_conf = conf', '[conf]', 'ssl_conf = ssl', '[ssl]', 'system_default = sys', '[sys]', 'NumTickets = 0', ''].join('\n'),
   );
   let state;
+  const stop = stopAndRemove(() => state, dir);
   try {
     const port = await freePort();
     const listen = [
@@ -105,22 +106,15 @@ async function startTlsTerminator({ targetPort, pki }) {
       else process.env.OPENSSL_CONF = previous;
     }
     await waitUntilReady(state, () => canConnect(port), logPath, 'socat TLS terminator');
-    let stopped = false;
     return {
       url: `https://127.0.0.1:${port}`,
       port,
       logPath,
       log: () => (fs.existsSync(logPath) ? fs.readFileSync(logPath, 'utf8') : ''),
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await stopProcess(state);
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
+      stop,
     };
   } catch (err) {
-    if (state) await stopProcess(state);
-    fs.rmSync(dir, { recursive: true, force: true });
+    await stop();
     throw err;
   }
 }
