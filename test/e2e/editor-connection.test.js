@@ -6,7 +6,7 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { launchChromium } = require('../harness/browser');
+const { launchChromium, openEditor } = require('../harness/browser');
 const { startVictoriaMetrics } = require('../harness/servers');
 const { startTinyproxy } = require('../harness/tinyproxy');
 const { startNodeRed } = require('../harness/node-red');
@@ -53,10 +53,7 @@ describe('editor: tls-config and http proxy pickers in the remote dialog (Node-R
     });
     // launchChromium sets locale en-US: the assertions read en-US messages.
     context = await launchChromium(browserDir);
-    page = context.pages()[0] || (await context.newPage());
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    await page.goto(red.url);
-    await page.waitForSelector('.red-ui-palette-node[data-palette-type="influxdb-replication"]', { timeout: 45000 });
+    page = await openEditor(context, red.url, { beforeLoad: (p) => p.setDefaultTimeout(UI_TIMEOUT_MS) });
   });
 
   after(async function () {

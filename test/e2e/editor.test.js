@@ -10,7 +10,7 @@ const os = require('os');
 const path = require('path');
 const zlib = require('zlib');
 const { request } = require('undici');
-const { launchChromium } = require('../harness/browser');
+const { launchChromium, openEditor } = require('../harness/browser');
 const { startInfluxDB, startVictoriaMetrics, waitFor, sleep } = require('../harness/servers');
 const { startNodeRed } = require('../harness/node-red');
 
@@ -56,12 +56,12 @@ describe('editor in a real browser (Node-RED + chromium)', function () {
     red = await startNodeRed({ settings: { influxdbReplication: { queueDir } }, env: fleetEnv });
     // launchChromium sets locale en-US: the assertions read en-US messages.
     context = await launchChromium(browserDir);
-    page = context.pages()[0] || (await context.newPage());
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(red.url);
-    // The palette shows 5-7 s after a cold load.
-    await page.waitForSelector('.red-ui-palette-node[data-palette-type="influxdb-replication"]', { timeout: 45000 });
+    page = await openEditor(context, red.url, {
+      beforeLoad: (p) => {
+        p.setDefaultTimeout(UI_TIMEOUT_MS);
+        p.on('pageerror', (err) => pageErrors.push(err.message));
+      },
+    });
   });
 
   after(async function () {

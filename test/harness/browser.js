@@ -23,9 +23,13 @@ function launchChromium(profileDir, { viewport = { width: 1600, height: 1000 }, 
   });
 }
 
-/** Opens the Node-RED editor at `url` and waits for this package's nodes in the palette (5-7 s after a cold load). */
-async function openEditor(context, url, { timeoutMs = 45000 } = {}) {
+/**
+ * Opens the Node-RED editor at `url` and waits for this package's nodes in the palette (5-7 s after a cold load).
+ * `beforeLoad(page)` runs before the page loads (timeouts, listeners for page errors).
+ */
+async function openEditor(context, url, { timeoutMs = 45000, beforeLoad } = {}) {
   const page = context.pages()[0] || (await context.newPage());
+  if (beforeLoad) beforeLoad(page);
   await page.goto(url);
   await page.waitForSelector('.red-ui-palette-node[data-palette-type="influxdb-replication"]', { timeout: timeoutMs });
   return page;
