@@ -1,8 +1,9 @@
 // Acknowledgements of one generation: in queue order, only over an unbroken run of delivered batches, one
-// durable ack for all that were delivered since the last. While batches go out back to back, acks (an fsync
-// each) are spaced by ackIntervalMs; as soon as the writer waits for anything (no data, pause, backoff, stop)
-// the send loop flushes what was delivered at once. A failed ack ends the generation (the records are then
-// sent again).
+// durable ack for all that were delivered since the last. The send loop issues them after the read of the next
+// batch: the queue runs its operations one at a time, and the next request should not wait for an ack's fsync.
+// While batches go out back to back, acks (an fsync each) are spaced by ackIntervalMs; as soon as the writer
+// waits for anything (no data, pause, backoff, stop) the send loop flushes what was delivered at once. A failed
+// ack ends the generation (the records are then sent again).
 import type { QueuePosition } from './batcher';
 import type { WriterQueue } from './types';
 

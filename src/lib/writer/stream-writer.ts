@@ -5,6 +5,8 @@
 // This file is the public facade and the loop; its parts live beside it, one job each: lifecycle.ts (the
 // writer's states and its generations, which own the queue's rewind), ack-window.ts (ordered acks),
 // read-ahead.ts (batches read and encoded ahead), bad-lines.ts (isolating refused lines), waker.ts (waiting).
+// It stays somewhat over 400 lines on purpose: what a request's outcome does to the writer's figures (attempt,
+// succeeded, failed, refuse, partlyStored) sits next to those figures and getState(), which reads them.
 import { EventEmitter } from 'events';
 import { AckWindow, type AckEntry } from './ack-window';
 import { backoffDelay } from './backoff';
