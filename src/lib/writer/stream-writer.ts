@@ -8,6 +8,7 @@ import { GzipEncoder } from './gzip-encoder';
 import { classifyStatus } from './outcome';
 import { parsePartialWrite, type PartialWriteLines } from './partial-write';
 import { decodeBody, type RemoteClient, type WriteResult } from './remote-client';
+import type { WriterAnswer, WriterDelivered, WriterDiscarded } from './events';
 
 /** What the writer needs from a queue; `DurableQueue` has it, and unit tests use a small in-memory fake. */
 export interface WriterQueue {
@@ -76,16 +77,7 @@ export interface WriterState {
   linesSettled: number;
   /** Their bytes, counted as the queue does (each line with its newline). */
   bytesSettled: number;
-  requests: number;
-  retries: number;
-  linesSent: number;
-  /** Bytes on the wire (after gzip). */
-  bytesSent: number;
-  linesDropped: number;
-  lastSuccessAt: number | null;
   nextAttemptAt: number | null;
-  /** Answers by HTTP status (0: no answer), for the metrics' errors by code. */
-  responsesByCode: Record<string, number>;
 }
 
 export interface NonRetryableDrop {
@@ -222,12 +214,6 @@ export class StreamWriter extends EventEmitter {
 
   private latestResponseCode: number | null = null;
   private latestErrorMessage = '';
-  private requests = 0;
-  private retries = 0;
-  private linesSent = 0;
-  private bytesSent = 0;
-  private linesDropped = 0;
-  private lastSuccessAt: number | null = null;
   /**
    * Requests the remote accepted or refused as bad data (it read them and judged them): a suspected line is
    * judged only once the remote did that for something else.
@@ -244,7 +230,6 @@ export class StreamWriter extends EventEmitter {
   private proofWaiters: Array<() => void> = [];
   /** Bumped when the send loop finds nothing more to send: no proof will come from other batches now. */
   private idleSignals = 0;
-  private responsesByCode: Record<string, number> = {};
 
   private readonly onAppended = (): void => this.wake();
 
@@ -362,14 +347,7 @@ export class StreamWriter extends EventEmitter {
       linesHeld: this.linesHeld,
       linesSettled: this.linesSettled,
       bytesSettled: this.bytesSettled,
-      requests: this.requests,
-      retries: this.retries,
-      linesSent: this.linesSent,
-      bytesSent: this.bytesSent,
-      linesDropped: this.linesDropped,
-      lastSuccessAt: this.lastSuccessAt,
       nextAttemptAt: this.retryAt > now ? this.retryAt : null,
-      responsesByCode: { ...this.responsesByCode },
     };
   }
 
@@ -672,9 +650,9 @@ export class StreamWriter extends EventEmitter {
     const refused = new Map(partial.refused.map((line) => [line.lineNumber, line]));
     const stored = lines.filter((_, i) => !refused.has(i + 1));
     this.countAnswered();
-    this.settle(d.entry, stored.length, stored.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0));
-    this.linesSent += stored.length;
-    if (stored.length > 0) this.lastSuccessAt = this.settings.now();
+    const storedBytes = stored.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+    this.settle(d.entry, stored.length, storedBytes);
+    if (stored.length > 0) this.emit('delivered', { lines: stored.length, bytes: storedBytes, at: this.settings.now() } satisfies WriterDelivered);
     const held: string[] = [];
     for (const [lineNumber, line] of refused) {
       const errorMessage = line.message ? `${partial.message}: line ${lineNumber}: ${line.message}` : partial.message;
@@ -808,8 +786,9 @@ export class StreamWriter extends EventEmitter {
       this.blockingAnswer = refusal;
       return lines;
     }
-    this.linesDropped += lines.length;
-    this.settle(d.entry, lines.length, lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0));
+    const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+    this.settle(d.entry, lines.length, bytes);
+    this.emit('discarded', { lines: lines.length, bytes } satisfies WriterDiscarded);
     const last = d.drops[d.drops.length - 1];
     if (last && last.statusCode === refusal.statusCode && last.errorMessage === refusal.errorMessage) last.lines.push(...lines);
     else d.drops.push({ lines: [...lines], statusCode: refusal.statusCode, errorMessage: refusal.errorMessage });
@@ -842,8 +821,6 @@ export class StreamWriter extends EventEmitter {
   }
 
   private async attempt(chunk: Chunk, signal: AbortSignal, retry: boolean): Promise<WriteResult> {
-    this.requests++;
-    if (retry) this.retries++;
     this.inflight++;
     let result: WriteResult;
     try {
@@ -859,17 +836,15 @@ export class StreamWriter extends EventEmitter {
     }
     if (!(result.statusCode === 0 && signal.aborted)) {
       this.latestResponseCode = result.statusCode;
-      this.responsesByCode[result.statusCode] = (this.responsesByCode[result.statusCode] ?? 0) + 1;
+      this.emit('answer', { statusCode: result.statusCode, wireBytes: result.bytesSent, retry } satisfies WriterAnswer);
     }
-    if (result.statusCode > 0) this.bytesSent += result.bytesSent;
     return result;
   }
 
   private succeeded(chunk: Chunk, entry: WindowEntry): void {
     this.countAnswered();
     this.settle(entry, chunk.lines, chunk.bytes + 1);
-    this.linesSent += chunk.lines;
-    this.lastSuccessAt = this.settings.now();
+    this.emit('delivered', { lines: chunk.lines, bytes: chunk.bytes + 1, at: this.settings.now() } satisfies WriterDelivered);
     this.latestErrorMessage = '';
     this.failures = 0;
     this.failureKind = null;
