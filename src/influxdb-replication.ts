@@ -18,6 +18,7 @@ import { StreamRegistry, throttle } from './lib/stream-registry';
 import { registerAdminRoutes } from './admin-routes';
 import { type MetricsSettings, registerMetricsRoutes } from './metrics-routes';
 import { addInstanceTagToLines } from './lib/fleet/instance-tag';
+import { OVERFLOW_POLICIES } from './lib/queue';
 import { translator } from './i18n';
 import type { InfluxdbRemoteNode } from './node-types';
 
@@ -257,6 +258,7 @@ export = function (RED: NodeAPI) {
     settings: {
       influxdbReplicationDefaults: { value: REPLICATION_DEFAULTS, exportable: true },
       influxdbReplicationMinimums: { value: REPLICATION_MINIMUMS, exportable: true },
+      influxdbReplicationOverflowPolicies: { value: OVERFLOW_POLICIES, exportable: true },
     },
   });
 };

@@ -1,6 +1,10 @@
 // The node status (colour, shape, short text) of a replication stream, derived from its list row so that the
 // editor badge, the output message and the sidebar always agree.
 import type { ReplicationRow } from './stream';
+// Shared with the editor (see the file): one definition for the badge and the sidebar.
+import { formatBytes } from '../../resources/format-bytes';
+
+export { formatBytes };
 
 export interface NodeStatus {
   fill: 'green' | 'yellow' | 'red' | 'grey' | 'blue';
@@ -14,18 +18,6 @@ export const MAX_STATUS_TEXT = 19;
 /** Looks up a text under `status.` in the node's message catalog (nodes/locales/<lang>/), so that the badge
  *  speaks the runtime's language; __name__ placeholders are filled from `vars`. */
 export type StatusText = (key: string, vars?: Record<string, string>) => string;
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = -1;
-  do {
-    value /= 1000;
-    unit += 1;
-  } while (value >= 1000 && unit < units.length - 1);
-  return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
 
 function code(row: ReplicationRow, t: StatusText): string {
   if (row.latestResponseCode === null) return '-';

@@ -1,15 +1,15 @@
 // One replication stream: a durable queue on this machine and a writer that drains it to a remote bucket,
 // plus the figures that `influx replication list` shows. Plain TypeScript: the Node-RED node wires it up.
 import { EventEmitter } from 'events';
-import { DurableQueue, type DroppedRecords, type QueueDropReason } from './queue';
+import { DurableQueue, type DroppedRecords, OVERFLOW_REJECT, QueueFullError } from './queue';
 import type { ReplicationSettings } from './stream-config';
 import { type NonRetryableDrop, type RemoteClient, StreamWriter, type WriterOptions, type WriterState } from './writer';
 import { jitterDelay } from './fleet/options';
 import type { StreamFigures } from './metrics/prometheus';
-import { streamFigures } from './metrics/stream-figures';
+import { DROP_REASONS, type DropReason, lineBytes, type MetricsSnapshot, StreamMetrics } from './metrics/stream-metrics';
 
 export type StreamStateName = 'ok' | 'retrying' | 'blocked' | 'paused' | 'full';
-export type DropReason = QueueDropReason | 'non-retryable';
+export type { DropReason };
 
 /** The node's checked settings (precision is applied at ingest, not by the stream) plus where and how to run. */
 export interface StreamConfig extends Omit<ReplicationSettings, 'precision'> {
@@ -59,24 +59,16 @@ export interface DroppedLines {
   error?: string;
 }
 
-const DROP_REASONS: readonly DropReason[] = ['non-retryable', 'age', 'queue-full', 'purge', 'corrupt'];
-
 /**
  * Events: 'change' (after a send attempt, an ack, a control or a drop), 'queued' (after lines were appended),
  * 'dropped' (DroppedLines).
  */
 export class ReplicationStream extends EventEmitter {
   private writer: StreamWriter;
-  /** Unsent bytes when the last append was refused as queue full; null when the queue is not full. The stream
-   *  stays "full" until an append succeeds or something is delivered (which makes room). */
-  private fullAtUnsentBytes: number | null = null;
-  /** Appends are numbered as they start; only one that started after the last refusal proves there is room. */
-  private appendsStarted = 0;
-  private refusedAppend = 0;
+  /** Every figure of this stream; the row and the Prometheus figures are read from it. */
+  private readonly metrics: StreamMetrics;
   private expireTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  private nonRetryableDropped = 0;
-  private nonRetryableDroppedBytes = 0;
 
   private constructor(
     private config: StreamConfig,
@@ -84,7 +76,9 @@ export class ReplicationStream extends EventEmitter {
     private client: RemoteClient,
   ) {
     super();
+    this.metrics = new StreamMetrics(() => queue.stats(), config.onQueueFull);
     this.writer = this.createWriter(client);
+    this.metrics.watchWriter(this.writer);
   }
 
   /** Opens (or recovers) the queue and starts sending. */
@@ -122,16 +116,14 @@ export class ReplicationStream extends EventEmitter {
   /** Appends lines (already validated, timestamps in ns); resolves once they are durable on disk. */
   async enqueue(lines: string[]): Promise<void> {
     if (this.closed) throw new Error('replication stream is closed');
-    const appendNumber = ++this.appendsStarted;
+    const append = this.metrics.appendStarted();
     try {
       await this.queue.append(lines);
-      // An append accepted before the refusal (still being written when it came) says nothing about room now.
-      if (appendNumber > this.refusedAppend) this.fullAtUnsentBytes = null;
+      this.metrics.appended(append, lines);
       this.emit('queued');
     } catch (err) {
-      if ((err as { code?: string }).code === 'QUEUE_FULL') {
-        this.refusedAppend = appendNumber;
-        this.fullAtUnsentBytes = this.queue.stats().unsentBytes;
+      if (err instanceof QueueFullError) {
+        this.metrics.appendRefused(append);
         this.emit('change');
       }
       throw err;
@@ -158,23 +150,30 @@ export class ReplicationStream extends EventEmitter {
     const dropped = await this.queue.purge();
     // The writer may hold purged lines in its current batch: make it drop that batch and read the queue again.
     this.writer.retarget(this.client, bucketOf(this.config));
-    this.fullAtUnsentBytes = null;
+    this.metrics.purged();
     this.emit('change');
     return dropped;
   }
 
-  /** The writer's own figures (requests, retries, lines held) beyond what the row shows. */
+  /** What the writer is doing (lines held, next attempt) beyond what the row shows. */
   writerState(): WriterState {
     return this.writer.getState();
   }
 
+  /** Every figure of this stream (counts since it opened, and the queue's files now). */
+  figuresSnapshot(): MetricsSnapshot {
+    return this.metrics.snapshot();
+  }
+
   row(now = Date.now()): ReplicationRow {
-    const stats = this.queue.stats();
-    const w = this.writer.getState();
+    return this.rowOf(this.metrics.snapshot(), this.writer.getState(), now);
+  }
+
+  private rowOf(m: MetricsSnapshot, w: WriterState, now: number): ReplicationRow {
+    const stats = m.queue;
     const dropped = {} as Record<DropReason, number>;
-    for (const reason of DROP_REASONS) {
-      dropped[reason] = reason === 'non-retryable' ? Math.max(w.linesDropped, this.nonRetryableDropped) : stats.dropped[reason].lines;
-    }
+    // The list counts an append refused as queue full (under "reject") with the lines dropped as queue full.
+    for (const reason of DROP_REASONS) dropped[reason] = m.dropped[reason].lines + (reason === 'queue-full' ? m.refused.lines : 0);
     return {
       id: this.config.id,
       name: this.config.name,
@@ -191,23 +190,45 @@ export class ReplicationStream extends EventEmitter {
       remainingLinesToBeSynced: Math.max(0, stats.unsentLines - w.linesSettled),
       latestResponseCode: w.latestResponseCode,
       latestErrorMessage: w.latestErrorMessage,
-      state: this.stateName(w),
+      state: stateName(w, m.full),
       oldestUnsentAgeSeconds:
         stats.oldestUnsentEnqueuedAt === null ? null : Math.max(0, Math.floor((now - stats.oldestUnsentEnqueuedAt) / 1000)),
-      linesQueued: stats.appended.lines,
-      linesSent: w.linesSent,
+      linesQueued: m.queued.lines,
+      linesSent: m.sent.lines,
       linesDropped: dropped,
-      lastSuccessAt: w.lastSuccessAt === null ? null : new Date(w.lastSuccessAt).toISOString(),
+      lastSuccessAt: m.lastSuccessAt === null ? null : new Date(m.lastSuccessAt).toISOString(),
       nextAttemptAt: w.nextAttemptAt === null ? null : new Date(w.nextAttemptAt).toISOString(),
     };
   }
 
   /** The figures of the Prometheus metrics (issue 17); all in memory, no file is read. */
   figures(now = Date.now()): StreamFigures {
-    return streamFigures(this.row(now), this.queue.stats(), this.writer.getState(), {
-      onQueueFull: this.config.onQueueFull,
-      nonRetryableDroppedBytes: this.nonRetryableDroppedBytes,
-    });
+    const m = this.metrics.snapshot();
+    const row = this.rowOf(m, this.writer.getState(), now);
+    return {
+      id: row.id,
+      name: row.name,
+      remoteBucket: row.remoteBucketName || row.remoteBucketID,
+      remoteID: row.remoteID,
+      state: row.state,
+      maxQueueSizeBytes: row.maxQueueSizeBytes,
+      queuedLines: m.queued.lines,
+      queuedBytes: m.queued.bytes,
+      currentQueueBytes: row.currentQueueSizeBytes,
+      remainingBytes: row.remainingBytesToBeSynced,
+      remainingLines: row.remainingLinesToBeSynced,
+      oldestUnsentAgeSeconds: row.oldestUnsentAgeSeconds,
+      sentBytes: m.sent.bytes,
+      sentLines: m.sent.lines,
+      wireBytes: m.wireBytes,
+      requests: m.requests,
+      retries: m.retries,
+      responsesByCode: m.responsesByCode,
+      droppedLines: row.linesDropped,
+      nonRetryableDroppedBytes: m.dropped['non-retryable'].bytes,
+      refusedLines: m.refused.lines,
+      refusedBytes: m.refused.bytes,
+    };
   }
 
   /** Stops sending (the in-flight request gets up to `timeoutMs`) and releases the queue's files. */
@@ -235,19 +256,13 @@ export class ReplicationStream extends EventEmitter {
       gzip: this.config.gzip,
       dropNonRetryableData: this.config.dropNonRetryableData,
     });
-    writer.on('change', () => {
-      if (this.fullAtUnsentBytes !== null && this.queue.stats().unsentBytes < this.fullAtUnsentBytes) this.fullAtUnsentBytes = null;
-      this.emit('change');
-    });
+    writer.on('change', () => this.emit('change'));
     writer.on('dropped', (drop: NonRetryableDrop) => {
-      this.nonRetryableDropped += drop.lines.length;
-      const bytes = drop.lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
-      this.nonRetryableDroppedBytes += bytes;
       this.emit('dropped', {
         reason: 'non-retryable',
         lines: drop.lines,
         lineCount: drop.lines.length,
-        bytes,
+        bytes: lineBytes(drop.lines),
         statusCode: drop.statusCode,
         error: drop.errorMessage,
       } satisfies DroppedLines);
@@ -256,9 +271,10 @@ export class ReplicationStream extends EventEmitter {
   }
 
   private reportQueueDrop(dropped: DroppedRecords): void {
-    // Under 'reject' the refused append is counted by the queue, but the flow already has those lines: its message
-    // goes to the Catch node, so they are not also emitted as dropped.
-    if (dropped.reason === 'queue-full' && this.config.onQueueFull === 'reject') return void this.emit('change');
+    this.metrics.queueDropped(dropped);
+    // Under 'reject' the refused append is counted, but the flow already has those lines: its message goes to
+    // the Catch node, so they are not also emitted as dropped.
+    if (dropped.reason === 'queue-full' && this.config.onQueueFull === OVERFLOW_REJECT) return void this.emit('change');
     const lines = dropped.data ? dropped.data.flatMap((record) => record.split('\n')) : [];
     this.emit('dropped', {
       reason: dropped.reason,
@@ -269,13 +285,14 @@ export class ReplicationStream extends EventEmitter {
     this.emit('change');
   }
 
-  private stateName(w: WriterState): StreamStateName {
-    if (w.state === 'paused') return 'paused';
-    if (w.state === 'blocked') return 'blocked';
-    if (this.fullAtUnsentBytes !== null) return 'full';
-    if (w.state === 'retrying') return 'retrying';
-    return 'ok';
-  }
+}
+
+function stateName(w: WriterState, full: boolean): StreamStateName {
+  if (w.state === 'paused') return 'paused';
+  if (w.state === 'blocked') return 'blocked';
+  if (full) return 'full';
+  if (w.state === 'retrying') return 'retrying';
+  return 'ok';
 }
 
 /** The v2 `bucket` parameter accepts a name or an ID; exactly one of them is set. */

@@ -8,6 +8,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { StreamWriter, RemoteClient } = require('../../nodes/lib/writer');
+const { watchWriter, writerFigures } = require('../harness/writer-metrics');
 const { DurableQueue } = require('../../nodes/lib/queue');
 const { startVictoriaMetrics, waitFor } = require('../harness/servers');
 const { cleanupsAfterEach } = require('../harness/cleanups');
@@ -48,7 +49,7 @@ describe('writer under network faults', function () {
   }
   function start(queue, url, options = {}) {
     const client = new RemoteClient({ remoteURL: url, remoteOrgID: 'org', writeAPI: 'v2', allowInsecureTLS: false }, { remoteAPIToken: 'token' });
-    const writer = new StreamWriter(queue, client, 'bucket', { initialBackoffMs: 20, maxBackoffMs: 200, requestTimeoutMs: 5000, maxBatchBytes: 20_000, ...options });
+    const writer = watchWriter(new StreamWriter(queue, client, 'bucket', { initialBackoffMs: 20, maxBackoffMs: 200, requestTimeoutMs: 5000, maxBatchBytes: 20_000, ...options }));
     // Registered before the queue's cleanup runs (cleanups run last-in first-out).
     cleanups.push(async () => {
       await writer.stop(1000);
@@ -63,7 +64,7 @@ describe('writer under network faults', function () {
     const series = await vm.exportSamples(`${measurement}_v`);
     const values = series.flatMap((s) => s.values.map((v, i) => [s.timestamps[i], v])).sort((a, b) => a[0] - b[0]);
     assert.deepStrictEqual(values.map(([, v]) => v), Array.from({ length: n }, (_, i) => i));
-    assert.strictEqual(writer.getState().linesSent, n);
+    assert.strictEqual(writerFigures(writer).linesSent, n);
   }
 
   it('a writer stopped mid-stream resumes from the reopened queue without loss or duplicates', async function () {
@@ -75,12 +76,12 @@ describe('writer under network faults', function () {
     for (let i = 0; i < lines.length; i += 100) await queue.append(lines.slice(i, i + 100));
     await proxy.setMode('delay', { delayMs: 30 });
     const client = new RemoteClient({ remoteURL: proxy.url, remoteOrgID: 'org', writeAPI: 'v2', allowInsecureTLS: false }, { remoteAPIToken: 'token' });
-    const first = new StreamWriter(queue, client, 'bucket', { maxBatchBytes: 20_000, initialBackoffMs: 20 });
+    const first = watchWriter(new StreamWriter(queue, client, 'bucket', { maxBatchBytes: 20_000, initialBackoffMs: 20 }));
     first.start();
-    await waitFor(() => first.getState().linesSent >= 1000);
+    await waitFor(() => writerFigures(first).linesSent >= 1000);
     await first.stop(10_000); // the request in flight finishes and is acknowledged
     await client.close();
-    const sentBefore = first.getState().linesSent;
+    const sentBefore = writerFigures(first).linesSent;
     assert.ok(sentBefore < 5000, `stopped after ${sentBefore} lines`);
     assert.strictEqual(queue.stats().unsentLines, 5000 - sentBefore);
     await queue.close();
@@ -91,7 +92,7 @@ describe('writer under network faults', function () {
     assert.strictEqual(queue.stats().unsentLines, 5000 - sentBefore);
     const second = start(queue, vm.url);
     await waitFor(() => queue.stats().unsentLines === 0, { timeoutMs: 20_000 });
-    assert.strictEqual(second.getState().linesSent, 5000 - sentBefore);
+    assert.strictEqual(writerFigures(second).linesSent, 5000 - sentBefore);
     assert.strictEqual(await vm.waitForSamples(`${measurement}_v`, 5000), 5000);
   });
 
@@ -107,15 +108,15 @@ describe('writer under network faults', function () {
       const queue = await queueWith(makeLines(measurement, 3000), 100);
       await proxy.setMode(fault.mode);
       const writer = start(queue, proxy.url, fault.options);
-      await waitFor(() => writer.getState().requests >= 3);
-      const s = writer.getState();
+      await waitFor(() => writerFigures(writer).requests >= 3);
+      const s = writerFigures(writer);
       assert.strictEqual(s.latestResponseCode, 0);
       assert.strictEqual(s.state, 'retrying');
       assert.match(s.latestErrorMessage, fault.expect);
       assert.strictEqual(queue.stats().unsentLines, 3000, 'nothing acknowledged during the outage');
       await proxy.setMode('pass');
       await assertAllDelivered(queue, writer, measurement, 3000);
-      assert.strictEqual(writer.getState().state, 'idle');
+      assert.strictEqual(writerFigures(writer).state, 'idle');
     });
   }
 
@@ -125,7 +126,7 @@ describe('writer under network faults', function () {
     await proxy.setMode('delay', { delayMs: 100 });
     const writer = start(queue, proxy.url);
     await assertAllDelivered(queue, writer, measurement, 2000);
-    assert.strictEqual(writer.getState().retries, 0);
+    assert.strictEqual(writerFigures(writer).retries, 0);
   });
 
   for (const kind of ['429 with Retry-After in seconds', '503 with Retry-After as an HTTP date']) {
@@ -169,7 +170,7 @@ describe('writer under network faults', function () {
       if (kind.startsWith('429')) {
         assert.ok(waitedFirst >= 1000 && waitedSecond >= 1000, `waited ${waitedFirst} and ${waitedSecond} ms`);
       }
-      const s = writer.getState();
+      const s = writerFigures(writer);
       assert.strictEqual(s.retries, 2);
       assert.strictEqual(s.linesSent, lines.length);
     });

@@ -3,6 +3,7 @@
 // exact counts; 401, 404, partial writes with and without dropNonRetryableData; 413 from a small max-body-size.
 const assert = require('assert');
 const { StreamWriter, RemoteClient } = require('../../nodes/lib/writer');
+const { watchWriter, writerFigures } = require('../harness/writer-metrics');
 const { startInfluxDB, startVictoriaMetrics, waitFor } = require('../harness/servers');
 // In-memory WriterQueue (positions are record numbers); the DurableQueue is tested in test/unit/queue*.
 const { MemoryQueue } = require('../harness/memory-queue');
@@ -48,12 +49,12 @@ describe('writer against real servers', function () {
         const queue = new MemoryQueue();
         const lines = makeLines('wv2', run, 20_000);
         fill(queue, lines, 50);
-        const writer = track(new StreamWriter(queue, client, 'bucket', { ...FAST, gzip, maxBatchBytes: 200_000 }), 'stop');
+        const writer = track(watchWriter(new StreamWriter(queue, client, 'bucket', { ...FAST, gzip, maxBatchBytes: 200_000 })), 'stop');
         writer.start();
         await waitFor(() => queue.allAcked, { timeoutMs: 20_000 });
         const count = await vm.waitForSamples(`wv2_v{run="${run}"}`, 20_000);
         assert.strictEqual(count, 20_000);
-        const state = writer.getState();
+        const state = writerFigures(writer);
         assert.strictEqual(state.linesSent, 20_000);
         const raw = Buffer.byteLength(lines.join('\n'));
         const minimum = Math.ceil(raw / 200_000);
@@ -92,12 +93,12 @@ describe('writer against real servers', function () {
         const measurement = gzip ? 'w1gz' : 'w1plain';
         const queue = new MemoryQueue();
         fill(queue, makeLines(measurement, 'x', 10_000), 100);
-        const writer = track(new StreamWriter(queue, v1(), 'db1/rp1', { ...FAST, gzip, maxBatchBytes: 100_000 }), 'stop');
+        const writer = track(watchWriter(new StreamWriter(queue, v1(), 'db1/rp1', { ...FAST, gzip, maxBatchBytes: 100_000 })), 'stop');
         writer.start();
         await waitFor(() => queue.allAcked, { timeoutMs: 20_000 });
         assert.strictEqual(await influx.countPoints('db1', 'rp1', measurement), 10_000);
-        assert.strictEqual(writer.getState().linesSent, 10_000);
-        assert.ok(writer.getState().requests > 5);
+        assert.strictEqual(writerFigures(writer).linesSent, 10_000);
+        assert.ok(writerFigures(writer).requests > 5);
       });
     }
 
@@ -105,10 +106,10 @@ describe('writer against real servers', function () {
       const client = v1('wrong-password');
       const queue = new MemoryQueue();
       fill(queue, makeLines('w401', 'x', 10), 10);
-      const writer = track(new StreamWriter(queue, client, 'db1/rp1', FAST), 'stop');
+      const writer = track(watchWriter(new StreamWriter(queue, client, 'db1/rp1', FAST)), 'stop');
       writer.start();
-      await waitFor(() => writer.getState().requests >= 2);
-      const s = writer.getState();
+      await waitFor(() => writerFigures(writer).requests >= 2);
+      const s = writerFigures(writer);
       assert.strictEqual(s.latestResponseCode, 401);
       assert.strictEqual(s.blockedBy, 'config');
       assert.match(s.latestErrorMessage, /authorization failed/);
@@ -123,10 +124,10 @@ describe('writer against real servers', function () {
       const client = v1();
       const queue = new MemoryQueue();
       fill(queue, makeLines('w404', 'x', 10), 10);
-      const writer = track(new StreamWriter(queue, client, 'nodb/rp1', FAST), 'stop');
+      const writer = track(watchWriter(new StreamWriter(queue, client, 'nodb/rp1', FAST)), 'stop');
       writer.start();
-      await waitFor(() => writer.getState().requests >= 2);
-      const s = writer.getState();
+      await waitFor(() => writerFigures(writer).requests >= 2);
+      const s = writerFigures(writer);
       assert.strictEqual(s.latestResponseCode, 404);
       assert.strictEqual(s.state, 'blocked');
       assert.match(s.latestErrorMessage, /database not found/);
@@ -145,7 +146,7 @@ describe('writer against real servers', function () {
         lines[badIndex] = lines[badIndex].replace(/n=\d+i/, 'n=0.25');
         const queue = new MemoryQueue();
         queue.append(lines.slice(0, 1000)); // written first, so `n` is an integer field by then
-        const writer = track(new StreamWriter(queue, v1(), 'db1/rp1', { ...FAST, dropNonRetryableData: drop }), 'stop');
+        const writer = track(watchWriter(new StreamWriter(queue, v1(), 'db1/rp1', { ...FAST, dropNonRetryableData: drop })), 'stop');
         const drops = [];
         writer.on('dropped', (d) => drops.push(d));
         writer.start();
@@ -156,10 +157,10 @@ describe('writer against real servers', function () {
           assert.deepStrictEqual(drops.map((d) => d.lines), [[lines[badIndex]]]);
           assert.strictEqual(drops[0].statusCode, 400);
           assert.match(drops[0].errorMessage, /partial write: field type conflict/);
-          assert.strictEqual(writer.getState().linesDropped, 1);
+          assert.strictEqual(writerFigures(writer).linesDropped, 1);
         } else {
-          await waitFor(() => writer.getState().blockedBy === 'data' && writer.getState().retries >= 1);
-          const s = writer.getState();
+          await waitFor(() => writerFigures(writer).blockedBy === 'data' && writerFigures(writer).retries >= 1);
+          const s = writerFigures(writer);
           assert.strictEqual(s.state, 'blocked');
           assert.match(s.latestErrorMessage, /partial write: field type conflict/);
           assert.strictEqual(queue.acked, 1, 'the record with the refused line stays queued');
@@ -189,13 +190,13 @@ describe('writer against real servers', function () {
         // Random values compress poorly, so even gzipped 500 kB batches exceed 20 kB.
         const lines = makeLines(measurement, 'x', 4000).map((l, i) => l.replace(/ v=[^,]+,/, ` v=${Math.random()},`));
         fill(queue, lines, 400);
-        const writer = track(new StreamWriter(queue, client, 'db1/rp1', { ...FAST, gzip }), 'stop');
+        const writer = track(watchWriter(new StreamWriter(queue, client, 'db1/rp1', { ...FAST, gzip })), 'stop');
         const codes = new Set();
         writer.on('change', (state) => codes.add(state.latestResponseCode));
         writer.start();
         await waitFor(() => queue.allAcked, { timeoutMs: 20_000 });
         assert.ok(codes.has(413), `answers seen: ${[...codes]}`);
-        const s = writer.getState();
+        const s = writerFigures(writer);
         assert.strictEqual(s.linesSent, 4000);
         assert.strictEqual(s.linesDropped, 0);
         assert.ok(s.requests > 4, `${s.requests} requests`);

@@ -95,7 +95,7 @@ describe('writer: lines InfluxDB 1.6.7 never takes', function () {
     await stream.enqueue(lines);
     const row = await waitFor(() => {
       const r = stream.row();
-      return r.state === 'blocked' && stream.writerState().retries >= 1 ? r : null;
+      return r.state === 'blocked' && stream.figuresSnapshot().retries >= 1 ? r : null;
     }, { timeoutMs: 20_000 });
     assert.strictEqual(row.latestResponseCode, 400);
     assert.match(row.latestErrorMessage, /field type conflict/);
@@ -125,7 +125,7 @@ describe('writer: lines InfluxDB 1.6.7 never takes', function () {
     const tags = Array.from({ length: 100 }, (_, i) => `t${i}=v${i}`).join(',');
     const panic = `alone,${tags} v=1 ${BASE_NS}`;
     await stream.enqueue([panic]);
-    await waitFor(() => stream.writerState().requests >= 3, { timeoutMs: 20_000 });
+    await waitFor(() => stream.figuresSnapshot().requests >= 3, { timeoutMs: 20_000 });
     const behind = makeLines('alonebehind', 5);
     for (const line of behind) await stream.enqueue([line]);
     await waitFor(() => stream.row().remainingLinesToBeSynced === 0, { timeoutMs: 20_000 });

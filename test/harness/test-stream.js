@@ -6,12 +6,13 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { ReplicationStream } = require('../../nodes/lib/stream');
-const { RemoteClient } = require('../../nodes/lib/writer');
+const { DEFAULT_MAX_BATCH_BYTES, RemoteClient } = require('../../nodes/lib/writer');
+const { OVERFLOW_REJECT } = require('../../nodes/lib/queue');
 
 /**
  * remote:      remote settings over { remoteOrgID: 'org', writeAPI: 'v2', allowInsecureTLS: false } (remoteURL required)
  * credentials: the remote's credentials
- * stream:      stream settings over a 64 MiB queue, no max age, 500 kB batches, gzip off, no dropping
+ * stream:      stream settings over a 64 MiB queue, no max age, default batches, gzip off, no dropping
  * writer:      writer tuning over 20-200 ms backoff and a 5 s request timeout
  */
 async function openTestStream({ remote, credentials = {}, stream = {}, writer = {} }) {
@@ -26,8 +27,8 @@ async function openTestStream({ remote, credentials = {}, stream = {}, writer = 
       remoteBucketID: '',
       maxQueueSizeBytes: 64 * 1024 * 1024,
       maxAgeSeconds: 0,
-      onQueueFull: 'reject',
-      maxBatchBytes: 500000,
+      onQueueFull: OVERFLOW_REJECT,
+      maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
       gzip: false,
       dropNonRetryableData: false,
       ...stream,

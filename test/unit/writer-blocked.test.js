@@ -110,7 +110,7 @@ describe('writer: blocked and stalled streams', function () {
 
       // Retries carry the kept line alone.
       const seen = server.requests.length;
-      await waitFor(() => stream.writerState().retries >= 3 && server.requests.length >= seen + 2);
+      await waitFor(() => stream.figuresSnapshot().retries >= 3 && server.requests.length >= seen + 2);
       const later = server.requests.slice(seen);
       for (const r of later) assert.deepStrictEqual(linesOf(r.body), [bad]);
 
@@ -118,7 +118,7 @@ describe('writer: blocked and stalled streams', function () {
       const more = lines(10, 'b');
       await stream.enqueue(more);
       await waitFor(() => more.every((l) => state.stored.has(l)));
-      await waitFor(() => stream.writerState().retries >= 5);
+      await waitFor(() => stream.figuresSnapshot().retries >= 5);
       const still = stream.row();
       assert.strictEqual(still.state, 'blocked');
       assert.strictEqual(still.latestResponseCode, 400);

@@ -7,6 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { StreamWriter, RemoteClient } = require('../../nodes/lib/writer');
+const { watchWriter, writerFigures } = require('../harness/writer-metrics');
 const { DurableQueue } = require('../../nodes/lib/queue');
 const { cannedServers } = require('../harness/canned-server');
 const { cleanupsAfterEach } = require('../harness/cleanups');
@@ -40,7 +41,7 @@ describe('writer StreamWriter', function () {
     return c;
   }
   function writer(queue, url, options = {}) {
-    const w = new StreamWriter(queue, client(url), 'bucket', { initialBackoffMs: 20, maxBackoffMs: 200, requestTimeoutMs: 5000, ...options });
+    const w = watchWriter(new StreamWriter(queue, client(url), 'bucket', { initialBackoffMs: 20, maxBackoffMs: 200, requestTimeoutMs: 5000, ...options }));
     cleanups.push(() => w.stop(1000));
     return w;
   }
@@ -65,7 +66,7 @@ describe('writer StreamWriter', function () {
     await waitFor(() => queue.allAcked);
     assert.strictEqual(server.requests.length, 1);
     assert.deepStrictEqual(sentLines(server), lines(100));
-    const s = w.getState();
+    const s = writerFigures(w);
     assert.strictEqual(s.linesSent, 100);
     assert.strictEqual(s.requests, 1);
     assert.strictEqual(s.latestResponseCode, 204);
@@ -75,7 +76,7 @@ describe('writer StreamWriter', function () {
     queue.append(lines(3, 100));
     await waitFor(() => queue.allAcked);
     assert.deepStrictEqual(sentLines(server), lines(103));
-    assert.strictEqual(w.getState().state, 'idle');
+    assert.strictEqual(writerFigures(w).state, 'idle');
   });
 
   it('splits a record over several requests of at most maxBatchBytes, in order, acking it once', async function () {
@@ -96,7 +97,7 @@ describe('writer StreamWriter', function () {
     assert.deepStrictEqual(sentLines(server), [...lines(1, 0, 'first'), ...lines(200, 1), ...lines(1, 201, 'last')]);
     // Acks only ever name whole records and grow.
     assert.deepStrictEqual(queue.ackCalls, [...queue.ackCalls].sort((a, b) => a - b));
-    assert.strictEqual(w.getState().linesSent, 202);
+    assert.strictEqual(writerFigures(w).linesSent, 202);
   });
 
   it('isolates one bad line among 5,000 by bisection and drops it when allowed', async function () {
@@ -116,7 +117,7 @@ describe('writer StreamWriter', function () {
     assert.match(drops[0].errorMessage, /partial write: field type conflict/);
     const good = all.filter((l, i) => i !== 1234);
     assert.deepStrictEqual([...new Set(state.stored)].sort(), [...good].sort());
-    const s = w.getState();
+    const s = writerFigures(w);
     assert.strictEqual(s.linesDropped, 1);
     assert.strictEqual(s.linesSent, 4999);
     // O(k log n): one request for the batch, then two per level of halving.
@@ -148,7 +149,7 @@ describe('writer StreamWriter', function () {
     assert.deepStrictEqual([...new Set(state.stored)], good);
     assert.ok(server.requests.length > 2, `${server.requests.length} requests`);
     for (const r of server.requests) assert.strictEqual(r.headers['content-encoding'], 'gzip');
-    const s = w.getState();
+    const s = writerFigures(w);
     assert.strictEqual(s.linesSent, 2999);
     assert.strictEqual(s.linesDropped, 1);
     assert.strictEqual(queue.stats().acknowledged.lines, 3000);
@@ -179,7 +180,7 @@ describe('writer StreamWriter', function () {
       if (inFlight === 1) assert.deepStrictEqual(sentLines(server), all);
       else assert.deepStrictEqual([...sentLines(server)].sort(), [...all].sort());
       for (const r of server.requests) assert.ok(Buffer.byteLength(r.body) <= 20_000, `${Buffer.byteLength(r.body)} bytes`);
-      assert.strictEqual(w.getState().linesSent, all.length);
+      assert.strictEqual(writerFigures(w).linesSent, all.length);
     });
   }
 
@@ -197,7 +198,7 @@ describe('writer StreamWriter', function () {
     w.start();
     await waitFor(() => queue.allAcked);
     assert.deepStrictEqual(dropped, badAt.map((i) => all[i]));
-    const s = w.getState();
+    const s = writerFigures(w);
     assert.strictEqual(s.linesSent, 4096 - 3);
     assert.ok(s.requests <= 1 + 2 * 3 * 12, `${s.requests} requests`);
   });
@@ -215,18 +216,18 @@ describe('writer StreamWriter', function () {
     w.on('dropped', (d) => drops.push(d));
     w.start();
     // After the first retry of the isolated line, its 400 is the latest answer (good halves answered 204 before).
-    await waitFor(() => w.getState().blockedBy === 'data' && w.getState().retries >= 1 && w.getState().latestResponseCode === 400 && new Set(state.stored).size === 99);
-    let s = w.getState();
+    await waitFor(() => writerFigures(w).blockedBy === 'data' && writerFigures(w).retries >= 1 && writerFigures(w).latestResponseCode === 400 && new Set(state.stored).size === 99);
+    let s = writerFigures(w);
     assert.strictEqual(s.state, 'blocked');
     assert.strictEqual(s.latestResponseCode, 400);
     assert.match(s.latestErrorMessage, /partial write: field type conflict/);
     assert.strictEqual(queue.acked, 0, 'nothing acknowledged while a line of the first record is refused');
     const before = s.requests;
-    await waitFor(() => w.getState().retries >= 2 && w.getState().requests > before + 1);
+    await waitFor(() => writerFigures(w).retries >= 2 && writerFigures(w).requests > before + 1);
     // The remote changes its mind (say the conflicting measurement was dropped): the line goes through.
     state.accept.add(all[40]);
     await waitFor(() => queue.allAcked);
-    s = w.getState();
+    s = writerFigures(w);
     assert.strictEqual(drops.length, 0);
     assert.strictEqual(s.linesDropped, 0);
     assert.strictEqual(s.blockedBy, null);
@@ -268,7 +269,7 @@ describe('writer StreamWriter', function () {
     w.start();
     await waitFor(() => queue.allAcked);
     assert.ok(codes.includes(500) && codes.includes(0) && codes.includes(502));
-    const s = w.getState();
+    const s = writerFigures(w);
     assert.strictEqual(s.retries, 3);
     assert.strictEqual(s.requests, 4);
     assert.strictEqual(s.linesSent, 10);
@@ -286,8 +287,8 @@ describe('writer StreamWriter', function () {
     queue.append(lines(1));
     const w = writer(queue, server.url, { initialBackoffMs: 60_000, maxBackoffMs: 60_000, random: () => 1 });
     w.start();
-    await waitFor(() => w.getState().state === 'retrying');
-    const s = w.getState();
+    await waitFor(() => writerFigures(w).state === 'retrying');
+    const s = writerFigures(w);
     assert.ok(s.nextAttemptAt >= Date.now() + 50_000);
     for (let i = 0; i < 5; i++) queue.append(lines(1, i + 1));
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -296,7 +297,7 @@ describe('writer StreamWriter', function () {
     w.flush();
     await waitFor(() => queue.allAcked);
     assert.deepStrictEqual(sentLines(server).slice(1), lines(6));
-    assert.strictEqual(w.getState().nextAttemptAt, null);
+    assert.strictEqual(writerFigures(w).nextAttemptAt, null);
   });
 
   it('401/403/404 block the stream as configuration errors, never drop, and say why without secrets', async function () {
@@ -308,8 +309,8 @@ describe('writer StreamWriter', function () {
     w.on('change', (s) => events.push(JSON.stringify(s)));
     w.on('dropped', () => assert.fail('config errors are never dropped'));
     w.start();
-    await waitFor(() => w.getState().requests >= 3);
-    const s = w.getState();
+    await waitFor(() => writerFigures(w).requests >= 3);
+    const s = writerFigures(w);
     assert.strictEqual(s.state, 'blocked');
     assert.strictEqual(s.blockedBy, 'config');
     assert.strictEqual(s.latestResponseCode, 401);
@@ -331,8 +332,8 @@ describe('writer StreamWriter', function () {
     queue.append(lines(1));
     const w = writer(queue, `http://127.0.0.1:${port}`);
     w.start();
-    await waitFor(() => w.getState().requests >= 2);
-    const s = w.getState();
+    await waitFor(() => writerFigures(w).requests >= 2);
+    const s = writerFigures(w);
     assert.strictEqual(s.latestResponseCode, 0);
     assert.strictEqual(s.state, 'retrying');
     assert.match(s.latestErrorMessage, /ECONNREFUSED/);
@@ -348,7 +349,7 @@ describe('writer StreamWriter', function () {
     queue.append(lines(4));
     await new Promise((resolve) => setTimeout(resolve, 150));
     assert.strictEqual(server.requests.length, 0);
-    assert.strictEqual(w.getState().state, 'paused');
+    assert.strictEqual(writerFigures(w).state, 'paused');
     w.resume();
     await waitFor(() => queue.allAcked);
     assert.deepStrictEqual(sentLines(server), lines(4));
@@ -363,7 +364,7 @@ describe('writer StreamWriter', function () {
     await waitFor(() => server.requests.length === 1);
     await w.stop(5000);
     assert.strictEqual(queue.acked, 1);
-    assert.strictEqual(w.getState().state, 'stopped');
+    assert.strictEqual(writerFigures(w).state, 'stopped');
     queue.append(lines(1, 2));
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.strictEqual(server.requests.length, 1, 'no sends after stop');
@@ -389,14 +390,14 @@ describe('writer StreamWriter', function () {
     queue.append(lines(5));
     const w = writer(queue, wrong.url);
     w.start();
-    await waitFor(() => w.getState().blockedBy === 'config');
-    assert.match(w.getState().latestErrorMessage, /database not found/);
+    await waitFor(() => writerFigures(w).blockedBy === 'config');
+    assert.match(writerFigures(w).latestErrorMessage, /database not found/);
     w.retarget(client(right.url), 'other');
     queue.append(lines(5, 5));
     await waitFor(() => queue.allAcked);
     assert.deepStrictEqual(sentLines(right), lines(10));
     assert.strictEqual(new URL(right.requests[0].url, right.url).searchParams.get('bucket'), 'other');
-    assert.strictEqual(w.getState().blockedBy, null);
+    assert.strictEqual(writerFigures(w).blockedBy, null);
   });
 
   it('reads and encodes at most 3 batches ahead of the request in flight, and sends them in order', async function () {
@@ -454,7 +455,7 @@ describe('writer StreamWriter', function () {
     assert.ok(maxInflight > 1 && maxInflight <= 4, `max in flight ${maxInflight}`);
     assert.deepStrictEqual(sentLines(server).sort(), lines(400).sort());
     assert.deepStrictEqual(queue.ackCalls, [...queue.ackCalls].sort((a, b) => a - b));
-    assert.strictEqual(w.getState().linesSent, 400);
+    assert.strictEqual(writerFigures(w).linesSent, 400);
   });
 
   it('a failing queue read is reported and retried; a failing ack makes the unacknowledged records go again', async function () {
@@ -488,7 +489,7 @@ describe('writer StreamWriter', function () {
     assert.ok(messages.some((m) => /queue error: ENOSPC/.test(m)));
     // The first delivery could not be acknowledged, so its lines went again: at least once, never lost.
     assert.deepStrictEqual(sentLines(server), [...lines(3), ...lines(3)]);
-    assert.strictEqual(w.getState().latestErrorMessage, '');
+    assert.strictEqual(writerFigures(w).latestErrorMessage, '');
   });
 
   it('spaces acks while batches go back to back, and acknowledges everything once it has nothing to send', async function () {

@@ -3,10 +3,13 @@
 // then this package's own under `influxdb_replication_`. Built from figures the stream keeps in memory: a scrape
 // reads no file.
 
+import { DROP_REASONS } from './stream-metrics';
+
+export { DROP_REASONS };
+
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export const STATES = ['ok', 'retrying', 'blocked', 'paused', 'full'] as const;
-export const DROP_REASONS = ['non-retryable', 'age', 'queue-full', 'purge', 'corrupt'] as const;
 
 /** What one stream knows about itself (ReplicationStream.figures()). */
 export interface StreamFigures {

@@ -52,12 +52,13 @@ export class Appender {
         this.refuse(lines, payloadBytes, `queue full: a record of ${frame.length} bytes is bigger than maxQueueSizeBytes ${policy.maxQueueSizeBytes}`),
       );
     }
-    if (policy.refuses(policy.acceptedBytes(this.host.store, this.unwrittenBytes), frame.length)) {
+    const accepted = policy.acceptedBytes(this.host.store, this.unwrittenBytes);
+    if (policy.refuses(accepted, frame.length)) {
       return Promise.reject(
         this.refuse(
           lines,
           payloadBytes,
-          `queue full: ${this.host.store.diskBytes + this.unwrittenBytes} bytes queued, appending ${frame.length} more would exceed maxQueueSizeBytes ${policy.maxQueueSizeBytes}`,
+          `queue full: ${accepted} bytes queued, appending ${frame.length} more would exceed maxQueueSizeBytes ${policy.maxQueueSizeBytes}`,
         ),
       );
     }

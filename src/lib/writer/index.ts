@@ -30,3 +30,4 @@ export {
   type WriterState,
   type WriterStateName,
 } from './stream-writer';
+export { type WriterAnswer, type WriterDelivered, type WriterDiscarded } from './events';

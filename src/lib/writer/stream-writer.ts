@@ -29,6 +29,7 @@ import {
   type WriterState,
 } from './types';
 import { Waker } from './waker';
+import type { WriterAnswer, WriterDelivered, WriterDiscarded } from './events';
 
 export {
   DEFAULT_ACK_INTERVAL_MS,
@@ -69,15 +70,8 @@ export class StreamWriter extends EventEmitter {
 
   private latestResponseCode: number | null = null;
   private latestErrorMessage = '';
-  private requests = 0;
-  private retries = 0;
-  private linesSent = 0;
-  private bytesSent = 0;
-  private linesDropped = 0;
-  private lastSuccessAt: number | null = null;
   /** The answer that refused the kept lines (the latest such), shown while any are kept. */
   private blockingAnswer: Refusal | null = null;
-  private responsesByCode: Record<string, number> = {};
 
   private readonly onAppended = (): void => this.wake();
 
@@ -192,14 +186,7 @@ export class StreamWriter extends EventEmitter {
       linesHeld: this.lifecycle.linesHeld,
       linesSettled: this.acks?.linesSettled ?? 0,
       bytesSettled: this.acks?.bytesSettled ?? 0,
-      requests: this.requests,
-      retries: this.retries,
-      linesSent: this.linesSent,
-      bytesSent: this.bytesSent,
-      linesDropped: this.linesDropped,
-      lastSuccessAt: this.lastSuccessAt,
       nextAttemptAt: this.retryAt > now ? this.retryAt : null,
-      responsesByCode: { ...this.responsesByCode },
     };
   }
 
@@ -344,9 +331,9 @@ export class StreamWriter extends EventEmitter {
     const refused = new Map(partial.refused.map((line) => [line.lineNumber, line]));
     const stored = lines.filter((_, i) => !refused.has(i + 1));
     this.proof.countAnswered();
-    d.entry.settle(stored.length, stored.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0));
-    this.linesSent += stored.length;
-    if (stored.length > 0) this.lastSuccessAt = this.settings.now();
+    const storedBytes = stored.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+    d.entry.settle(stored.length, storedBytes);
+    if (stored.length > 0) this.emit('delivered', { lines: stored.length, bytes: storedBytes, at: this.settings.now() } satisfies WriterDelivered);
     const held: string[] = [];
     for (const [lineNumber, line] of refused) {
       const errorMessage = line.message ? `${partial.message}: line ${lineNumber}: ${line.message}` : partial.message;
@@ -362,8 +349,9 @@ export class StreamWriter extends EventEmitter {
       this.blockingAnswer = refusal;
       return lines;
     }
-    this.linesDropped += lines.length;
-    d.entry.settle(lines.length, lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0));
+    const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+    d.entry.settle(lines.length, bytes);
+    this.emit('discarded', { lines: lines.length, bytes } satisfies WriterDiscarded);
     const last = d.drops[d.drops.length - 1];
     if (last && last.statusCode === refusal.statusCode && last.errorMessage === refusal.errorMessage) last.lines.push(...lines);
     else d.drops.push({ lines: [...lines], statusCode: refusal.statusCode, errorMessage: refusal.errorMessage });
@@ -389,8 +377,6 @@ export class StreamWriter extends EventEmitter {
   }
 
   private async attempt(chunk: Chunk, signal: AbortSignal, retry: boolean): Promise<WriteResult> {
-    this.requests++;
-    if (retry) this.retries++;
     this.lifecycle.requestStarted();
     let result: WriteResult;
     try {
@@ -406,17 +392,15 @@ export class StreamWriter extends EventEmitter {
     }
     if (!(result.statusCode === 0 && signal.aborted)) {
       this.latestResponseCode = result.statusCode;
-      this.responsesByCode[result.statusCode] = (this.responsesByCode[result.statusCode] ?? 0) + 1;
+      this.emit('answer', { statusCode: result.statusCode, wireBytes: result.bytesSent, retry } satisfies WriterAnswer);
     }
-    if (result.statusCode > 0) this.bytesSent += result.bytesSent;
     return result;
   }
 
   private succeeded(chunk: Chunk, entry: AckEntry): void {
     this.proof.countAnswered();
     entry.settle(chunk.lines, chunk.bytes + 1);
-    this.linesSent += chunk.lines;
-    this.lastSuccessAt = this.settings.now();
+    this.emit('delivered', { lines: chunk.lines, bytes: chunk.bytes + 1, at: this.settings.now() } satisfies WriterDelivered);
     this.latestErrorMessage = '';
     this.failures = 0;
     this.lifecycle.recovered();

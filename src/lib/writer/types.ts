@@ -70,16 +70,9 @@ export interface WriterState {
   linesSettled: number;
   /** Their bytes, counted as the queue does (each line with its newline). */
   bytesSettled: number;
-  requests: number;
-  retries: number;
-  linesSent: number;
-  /** Bytes on the wire (after gzip). */
-  bytesSent: number;
-  linesDropped: number;
-  lastSuccessAt: number | null;
   nextAttemptAt: number | null;
-  /** Answers by HTTP status (0: no answer), for the metrics' errors by code. */
-  responsesByCode: Record<string, number>;
+  // Counts (requests, answers by code, lines sent and dropped) are not state: the writer reports each as an
+  // event (events.ts) and the stream's metrics object counts them.
 }
 
 export interface NonRetryableDrop {
