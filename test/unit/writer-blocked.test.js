@@ -60,6 +60,19 @@ async function startRawRemote(script) {
   };
 }
 
+/** A remote that answers 500 to everything until `recover()`, then stores what it gets (in `stored`); stopped by `cleanups`. */
+async function remoteDownWith500(cleanups) {
+  let down = true;
+  const stored = new Set();
+  const server = await startCannedServer((req) => {
+    if (down) return { status: 500, body: 'Internal Server Error' };
+    for (const l of linesOf(req.body)) stored.add(l);
+    return { status: 204 };
+  });
+  cleanups.push(() => server.stop());
+  return { server, stored, recover: () => (down = false) };
+}
+
 describe('writer: blocked and stalled streams', function () {
   this.timeout(20000);
   const cleanups = [];
@@ -309,14 +322,7 @@ describe('writer: blocked and stalled streams', function () {
     });
 
     it('one-line messages while the remote fails everything with 500: nothing dropped, all delivered after', async function () {
-      let down = true;
-      const stored = new Set();
-      const server = await startCannedServer((req) => {
-        if (down) return { status: 500, body: 'Internal Server Error' };
-        for (const l of linesOf(req.body)) stored.add(l);
-        return { status: 204 };
-      });
-      cleanups.push(() => server.stop());
+      const { server, stored, recover } = await remoteDownWith500(cleanups);
       const { stream, dropped } = await openStream(server.url, { drop: true });
       const all = lines(12);
       for (const line of all) {
@@ -325,7 +331,7 @@ describe('writer: blocked and stalled streams', function () {
       }
       await waitFor(() => server.requests.length >= 40);
       assert.strictEqual(dropped.length, 0);
-      down = false;
+      recover();
       await waitFor(() => stream.row().remainingLinesToBeSynced === 0);
       assert.strictEqual(dropped.length, 0);
       assert.deepStrictEqual(all.filter((l) => !stored.has(l)), []);
@@ -353,14 +359,7 @@ describe('writer: blocked and stalled streams', function () {
     });
 
     it('a remote that fails everything with 500 drops nothing and tries only a few parts of a batch', async function () {
-      let down = true;
-      const stored = new Set();
-      const server = await startCannedServer((req) => {
-        if (down) return { status: 500, body: 'Internal Server Error' };
-        for (const l of linesOf(req.body)) stored.add(l);
-        return { status: 204 };
-      });
-      cleanups.push(() => server.stop());
+      const { server, stored, recover } = await remoteDownWith500(cleanups);
       const { stream, dropped } = await openStream(server.url, { drop: true });
       const all = lines(4000);
       await stream.enqueue(all);
@@ -372,7 +371,7 @@ describe('writer: blocked and stalled streams', function () {
       // Each suspicion tries one path down the batch and one sibling, not every line.
       const sizes = server.requests.map((q) => linesOf(q.body).length);
       assert.ok(sizes.filter((n) => n === 1).length <= 2 * sizes.filter((n) => n === 4000).length, `sizes tried: ${sizes.join(',')}`);
-      down = false;
+      recover();
       await waitFor(() => stream.row().remainingLinesToBeSynced === 0);
       assert.strictEqual(dropped.length, 0);
       assert.strictEqual(stream.row().linesDropped['non-retryable'], 0);
