@@ -127,4 +127,16 @@ describe('DurableQueue readNext window', function () {
     const late = await queue.readNext(10_000, { reuseReadBuffer: true });
     assert.deepStrictEqual(late.map((r) => r.data), ['late v=1i']);
   });
+  it('reads a record or two into a buffer of about their size, not a whole batch window', async function () {
+    queue = await DurableQueue.open({ dir: path.join(root, 'q'), maxAgeSeconds: 0 });
+    // A stream that keeps up: each batch finds one small record, and the reusable buffer is let go when idle.
+    for (let r = 0; r < 3; r++) {
+      await queue.append([`m v=${r}i`]);
+      const got = await queue.readNext(500_000, { reuseReadBuffer: true });
+      assert.deepStrictEqual(got.map((x) => x.data), [`m v=${r}i`]);
+      const held = got[0].payload.buffer.byteLength;
+      assert.ok(held < 64 * 1024, `a ${got[0].bytes}-byte record was read into a ${held}-byte buffer`);
+      assert.deepStrictEqual(await queue.readNext(500_000, { reuseReadBuffer: true }), []);
+    }
+  });
 });

@@ -313,6 +313,63 @@ describe('writer batching', function () {
     assert.ok(heldIn.size <= 2, `held payloads were copied into ${heldIn.size} different buffers`);
   });
 
+  it('read a record at a time (a stream that keeps up), copies each held payload about once, not on every read', function () {
+    const records = [];
+    for (let r = 0; r < 600; r++) {
+      const lines = [line(r, r % 8)];
+      records.push({ data: lines.join('\n'), lines: 1, end: { segment: 1, offset: r + 1 } });
+    }
+    const max = 3000;
+    const expected = referenceBatches(records, max);
+    const readBuffer = Buffer.alloc(4096);
+    let next = 0;
+    // One record per read, into the one read buffer, overwritten each time (as a queue that is only just written).
+    const readNext = () => {
+      readBuffer.fill(0x3f);
+      if (next >= records.length) return [];
+      const bytes = readBuffer.write(records[next].data, 0);
+      const record = records[next++];
+      return [{ payload: readBuffer.subarray(0, bytes), lines: record.lines, end: record.end }];
+    };
+    const batcher = new Batcher(max);
+    const bodies = [];
+    let copied = 0;
+    const originalCopy = Buffer.prototype.copy;
+    try {
+      for (;;) {
+        let batch = null;
+        for (;;) {
+          if (batcher.hasFullBatch()) {
+            batch = batcher.take(false);
+            break;
+          }
+          Buffer.prototype.copy = function (...args) {
+            copied++;
+            return originalCopy.apply(this, args);
+          };
+          try {
+            batcher.ownPayloads();
+          } finally {
+            Buffer.prototype.copy = originalCopy;
+          }
+          const read = readNext();
+          if (read.length === 0) {
+            batch = batcher.take(true);
+            break;
+          }
+          batcher.add(read);
+        }
+        if (!batch) break;
+        bodies.push(batch.copyInto(Buffer.alloc(max)).toString());
+      }
+    } finally {
+      Buffer.prototype.copy = originalCopy;
+    }
+    assert.deepStrictEqual(bodies, expected.map((e) => e.body));
+    // Copying everything held on every read would be about (records per batch) / 2 copies per record.
+    assert.ok(copied <= 2 * records.length, `${copied} payload copies for ${records.length} records`);
+  });
+
   it('refuses a non-positive limit', function () {
     assert.throws(() => new Batcher(0), RangeError);
   });

@@ -48,6 +48,8 @@ const ZERO = 48;
 const NINE = 57;
 const EQUALS = 61;
 const BACKSLASH = 92;
+const UNDERSCORE = 95;
+const LOWER_T = 116;
 
 /** InfluxDB's limit on the series key (measurement, tags and one field key), in UTF-8 bytes. */
 const MAX_KEY_BYTES = 65535;
@@ -206,9 +208,11 @@ export function scanRange(line: string, start: number, end: number, point: Parse
       if (c === EQUALS) return fail(`unescaped "=" in tag value for key ${quote(line, keyStart, keyEnd)}`);
       if (c === COMMA || c === SPACE) break;
     }
-    if (isText(line, keyStart, keyEnd, 'time')) return fail('tag key "time" is reserved by InfluxDB');
+    // The reserved keys start with `t` or `_`: the first byte spares most keys the comparisons.
+    const keyFirst = line.charCodeAt(keyStart);
+    if (keyFirst === LOWER_T && isText(line, keyStart, keyEnd, 'time')) return fail('tag key "time" is reserved by InfluxDB');
     // InfluxDB 2 answers "cannot use reserved tag key" for these; InfluxDB 1 stores them.
-    if (isText(line, keyStart, keyEnd, '_field') || isText(line, keyStart, keyEnd, '_measurement')) {
+    if (keyFirst === UNDERSCORE && (isText(line, keyStart, keyEnd, '_field') || isText(line, keyStart, keyEnd, '_measurement'))) {
       return fail(`tag key ${quote(line, keyStart, keyEnd)} is reserved by InfluxDB 2`);
     }
     // InfluxDB compares the keys as written.
@@ -306,8 +310,10 @@ export function scanRange(line: string, start: number, end: number, point: Parse
   while (i < n && isSkippedWhitespace(line.charCodeAt(i))) i++;
   const timestampStart = i;
   if (i < n && line.charCodeAt(i) === MINUS) i++;
-  while (i < n && line.charCodeAt(i) !== SPACE) {
-    if (!isDigit(line.charCodeAt(i))) {
+  while (i < n) {
+    const t = line.charCodeAt(i);
+    if (t === SPACE) break;
+    if (!isDigit(t)) {
       let tokenEnd = i;
       while (tokenEnd < n && line.charCodeAt(tokenEnd) !== SPACE) tokenEnd++;
       return fail(`invalid timestamp ${quote(line, timestampStart, tokenEnd)} (must be an integer)`);
@@ -438,7 +444,7 @@ function addStoredField(
   if (type === 0) return `InfluxDB reads the field ${quote(line, keyStart, eq)} as ${quote(line, eq + 1, valueEnd)}, which is not a value`;
   if (keyTooLong(line, lineStart, seriesKeyEnd, keyStart, eq)) return `series key is longer than ${MAX_KEY_BYTES} bytes`;
   // InfluxDB drops `time` fields before it compares types, so they cannot conflict.
-  const isTime = isText(line, keyStart, eq, 'time');
+  const isTime = line.charCodeAt(keyStart) === LOWER_T && isText(line, keyStart, eq, 'time');
   for (let f = 0; f < count && !isTime; f++) {
     const at = 4 * f;
     if (fieldBounds[at + 3] !== type && sameText(line, fieldBounds[at], fieldBounds[at + 1], keyStart, eq)) {

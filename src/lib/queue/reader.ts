@@ -4,6 +4,7 @@
 import { QueueClosedError, QueueDiskError } from './errors';
 import { addTo, type DropCounter, type DroppedRecords, type QueueFigures, subtractFrom, withData, zeroCounter } from './figures';
 import { comparePositions, type QueuePosition } from './position';
+import { FRAME_HEADER_BYTES } from './record-format';
 import { DEFAULT_SCAN_WINDOW_BYTES, SegmentScanner } from './segment';
 import { laterOf, type SegmentStore } from './segment-store';
 
@@ -120,6 +121,13 @@ function readWindowBytes(maxBytes: number): number {
   return Math.min(MAX_READ_WINDOW_BYTES, Math.max(DEFAULT_SCAN_WINDOW_BYTES, wanted));
 }
 
+/** Bytes in the store's segments from `offset` of segment number `index` on. */
+function unreadBytes(store: SegmentStore, index: number, offset: number): number {
+  let bytes = store.segments[index].size - offset;
+  for (let k = index + 1; k < store.segments.length; k++) bytes += store.segments[k].size;
+  return bytes;
+}
+
 export class QueueReader {
   private inFlight: InFlightRecord[] = [];
   private droppedInFlight: DroppedInFlightRecord[] = [];
@@ -146,7 +154,9 @@ export class QueueReader {
     let index = store.segments.findIndex((s) => s.id >= cursor.segment);
     if (index === -1) return out;
     if (store.segments[index].id !== cursor.segment) cursor = { segment: store.segments[index].id, offset: 0 };
-    const windowBytes = readWindowBytes(maxBytes);
+    // No bigger than what the store holds after the cursor: a stream that keeps up reads a record or two per
+    // batch, and a full window for those would be a new buffer of most of a megabyte after every idle spell.
+    const windowBytes = Math.min(readWindowBytes(maxBytes), Math.max(FRAME_HEADER_BYTES, unreadBytes(store, index, cursor.offset)));
     // Only the first segment's scanner reads into the reusable buffer: records of the first are views of it.
     let lend: Buffer | undefined;
     if (options.reuseReadBuffer) {

@@ -89,6 +89,23 @@ interface Piece {
   lines: number;
   /** Set on the last piece of a record only. */
   end: QueuePosition | null;
+  /** The payload is in one of the batcher's own buffers (ownPayloads), not a view of the queue's. */
+  owned?: boolean;
+}
+
+/** The smallest carry buffer: below 4 kB, Buffer.allocUnsafe takes it from Node's shared pool. */
+const CARRY_MIN_BYTES = 2048;
+
+/** Copies the payloads of `pieces` (all, or only those not owned yet) into `target` from `at`; returns the end. */
+function copyPieces(pieces: Piece[], target: Buffer, at: number, all: boolean): number {
+  for (const piece of pieces) {
+    if (piece.owned && !all) continue;
+    const length = piece.payload.copy(target, at);
+    piece.payload = target.subarray(at, at + length);
+    piece.owned = true;
+    at += length;
+  }
+  return at;
 }
 
 /** A stretch of whole lines of a payload. */
@@ -108,6 +125,8 @@ export class Batcher {
   /** The two buffers ownPayloads() copies into, in turn, and which one it used last. */
   private carry: [Buffer | null, Buffer | null] = [null, null];
   private carryTurn = 0;
+  /** Bytes of the current carry buffer written since it was started. */
+  private carryUsed = 0;
 
   constructor(readonly maxBatchBytes: number) {
     if (!(maxBatchBytes >= 1)) throw new RangeError(`maxBatchBytes must be at least 1, got ${maxBatchBytes}`);
@@ -190,34 +209,48 @@ export class Batcher {
   }
 
   /**
-   * Copies every payload it holds into a buffer of its own. What it holds between reads is little (the rest of a
-   * record cut at the end of a batch, or records that did not fill one), and copying it lets the queue read
-   * into its one read buffer again instead of a new one for every batch.
+   * Copies every payload it holds that is still a view of the queue's read buffer into a buffer of its own.
+   * What it holds between reads is little (the rest of a record cut at the end of a batch, or records that did
+   * not fill one), and copying it lets the queue read into its one read buffer again instead of a new one for
+   * every batch.
    *
-   * The copies go into one of two buffers kept for this, in turn: all held payloads move to the one not used
-   * last time, so the other is then free. A new buffer for every copy churns memory outside the JS heap
-   * while big messages drain (each record a little over a batch leaves a rest), and V8 answers that churn
-   * with full collections. Batches taken before this call must have been copied out already: their payloads
-   * may be in the buffer written now.
+   * The copies go into one of two buffers kept for this. New payloads are appended after what the current one
+   * holds (a stream that keeps up reads a record or two at a time while a batch fills, and copying everything
+   * held again on every read made that quadratic). When it has no room left, all held payloads move to the
+   * other one, which by then holds nothing: whatever was put there moved over at the last switch. A new buffer
+   * for every copy churns memory outside the JS heap while big messages drain (each record a little over a
+   * batch leaves a rest), and V8 answers that churn with full collections. Batches taken before this call must
+   * have been copied out already: their payloads may be in the buffer written now.
    */
   ownPayloads(): void {
-    if (this.pieces.length === 0) return;
-    let bytes = 0;
-    for (const piece of this.pieces) bytes += piece.payload.length;
+    let held = 0;
+    let fresh = 0;
+    for (const piece of this.pieces) {
+      held += piece.payload.length;
+      if (!piece.owned) fresh += piece.payload.length;
+    }
+    if (fresh === 0) return;
+    const current = this.carry[this.carryTurn];
+    if (current && this.carryUsed + fresh <= current.length) {
+      this.carryUsed = copyPieces(this.pieces, current, this.carryUsed, false);
+      return;
+    }
     this.carryTurn ^= 1;
     let target = this.carry[this.carryTurn];
-    if (!target || target.length < bytes) target = this.carry[this.carryTurn] = Buffer.allocUnsafe(Math.max(bytes, this.maxBatchBytes));
-    let at = 0;
-    for (const piece of this.pieces) {
-      const length = piece.payload.copy(target, at);
-      piece.payload = target.subarray(at, at + length);
-      at += length;
+    if (!target || target.length < held) {
+      // Room for as much again, growing up to a batch, not a batch at once: after an idle spell (when the
+      // buffers are let go) a stream that keeps up holds a few small records here, and Node's pool serves
+      // buffers under 4 kB cheaply.
+      const room = Math.min(this.maxBatchBytes, Math.max(CARRY_MIN_BYTES, 2 * held, 2 * (target ? target.length : 0)));
+      target = this.carry[this.carryTurn] = Buffer.allocUnsafe(Math.max(held, room));
     }
+    this.carryUsed = copyPieces(this.pieces, target, 0, true);
   }
 
   /** Lets go of the buffers ownPayloads() keeps (an idle writer need not hold them); new ones come when needed. */
   releaseBuffers(): void {
     this.carry = [null, null];
+    this.carryUsed = 0;
   }
 
   clear(): void {
