@@ -7,7 +7,8 @@
 //   write-in        the same behind this package's influxdb-write-in endpoint (/api/v2/write, token) instead of http in
 //   contrib-batch   node-red-contrib-influxdb 0.7 `influxdb batch` (influxdb-client WriteApi, flush per message)
 //   client-writeapi a custom node around influxdb-client's WriteApi (bench/nodes/influxdb-client-writer)
-// Scenarios: throughput (1 line, 100 lines, 500 kB messages; gzip on/off), outage (remote refused for 30 s at
+// Scenarios: throughput (1 line, 100 lines, 500 kB messages; gzip on/off; in rounds next to Node-RED's ceiling,
+// with the Node-RED process's CPU per million lines, on both cores and pinned to one), outage (remote refused for 30 s at
 // 10,000 lines/s), restart (Node-RED SIGKILLed during an outage), backlog (replication only: a queue filled
 // while paused, then drained).
 const fs = require('fs');

@@ -248,7 +248,7 @@ function evaluateGoals(result, components) {
 
   // Issue 18, CPU per million lines end to end: ours at or below the influxdb-client WriteApi node's, round by round.
   for (const [cores, set] of [[2, result.rows], [1, result.oneCoreRows]]) {
-    const okRows = (set || []).filter((r) => !r.error);
+    const okRows = (set || []).filter((r) => !r.error && r.shape);
     const mine = okRows.filter((r) => r.contender === 'replication');
     const parts = [];
     let pass = true;

@@ -100,7 +100,9 @@ describe('benchmark goal checks', () => {
       // Round 0 the machine was slow for both: the ratio per round is what counts, not the medians' ratio.
       const ours = [{ cpuSecondsPerMillion: 20 }, { cpuSecondsPerMillion: 9 }, { cpuSecondsPerMillion: 10 }];
       const client = [{ cpuSecondsPerMillion: 21 }, { cpuSecondsPerMillion: 10 }, { cpuSecondsPerMillion: 9 }];
-      const rows = [tpRow('replication', '100', ours), tpRow('client-writeapi', '100', client)];
+      // Outage rows (no message shape) of both contenders sit in the same list.
+      const outage = (contender) => ({ contender, label: contender, scenario: 'outage', gzip: true, lost: 0, sent: 10 });
+      const rows = [outage('replication'), outage('client-writeapi'), tpRow('replication', '100', ours), tpRow('client-writeapi', '100', client)];
       const oneCore = [tpRow('replication', '100', [{ cpuSecondsPerMillion: 11 }]), tpRow('client-writeapi', '100', [{ cpuSecondsPerMillion: 10 }])];
       const goals = evaluateGoals(base(rows, oneCore));
       const two = goal(goals, 'CPU seconds per million lines end to end, both cores');
