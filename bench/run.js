@@ -110,7 +110,7 @@ async function runComponents(quick, onlyDrain) {
   if (os.cpus().length >= 2) {
     await component('writer, remote on its own CPU', async () => {
       const { printRows, printGoal } = require('./writer');
-      const env = { ...process.env, WRITER_BENCH_MB: String(quick ? 8 : 32), WRITER_BENCH_ROUNDS: String(quick ? 3 : 9) };
+      const env = { ...process.env, WRITER_BENCH_MB: String(quick ? 8 : 32), WRITER_BENCH_ROUNDS: String(quick ? 2 : 9) };
       const json = execFileSync(process.execPath, [path.join(__dirname, 'writer.js'), `--remote-cpus=${os.cpus().length - 1}`, '--json'], { encoding: 'utf8', env, timeout: 900000 });
       const result = JSON.parse(json);
       return {
