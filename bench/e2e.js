@@ -77,7 +77,7 @@ const PROFILES = {
     // contender's default gzip setting only.
     rounds: 5,
     oneCoreRounds: 3,
-    durationMs: 2500,
+    durationMs: 2000,
     warmupMs: 500,
     concurrency: 8,
     outageRate: 10000,
