@@ -128,6 +128,8 @@ async function runE2EBench(options = {}) {
   const profile = { ...PROFILES[options.quick ? 'quick' : 'default'] };
   if (options.backlogBytes) profile.backlogBytes = options.backlogBytes;
   if (options.outageMs) profile.outageMs = options.outageMs;
+  if (options.rounds) profile.rounds = options.rounds;
+  if (options.oneCoreRounds !== undefined) profile.oneCoreRounds = options.oneCoreRounds;
   const log = options.log || ((text) => process.stderr.write(text + '\n'));
   const contenderKeys = options.contenders || Object.keys(CONTENDERS);
   const scenarios = new Set(options.scenarios || ['throughput', 'outage', 'restart', 'backlog']);

@@ -13,6 +13,7 @@
 //   options: --backlog-mb=1024          backlog size for the drain/memory run (default 256, quick 32)
 //            --only=replication,client-writeapi,contrib-batch   contenders
 //            --scenarios=throughput,outage,restart,backlog
+//            --rounds=5 --one-core-rounds=3  throughput rounds on both cores / with Node-RED on one core (0: none)
 //            --no-components            skip the component benchmarks
 //            --out=DIR                  where to write the results (default bench/results)
 //            --name=NAME                file name of the results (default latest, or quick with --quick)
@@ -28,6 +29,12 @@ const { runE2EBench } = require('./e2e');
 const report = require('./lib/report');
 const { outagePlotOfResults } = require('./lib/outage-plot');
 
+function positiveInteger(arg, value, min) {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${arg}: expected a whole number of at least ${min}`);
+  return n;
+}
+
 function parseArgs(argv) {
   const options = { quick: false, components: undefined, out: path.join(__dirname, 'results') };
   for (const arg of argv) {
@@ -37,6 +44,8 @@ function parseArgs(argv) {
     else if (key === 'components') options.components = true;
     else if (key === 'backlog-mb') options.backlogBytes = Number(value) * 1024 * 1024;
     else if (key === 'outage-s') options.outageMs = Number(value) * 1000;
+    else if (key === 'rounds') options.rounds = positiveInteger(arg, value, 1);
+    else if (key === 'one-core-rounds') options.oneCoreRounds = positiveInteger(arg, value, 0);
     else if (key === 'only') options.contenders = value.split(',');
     else if (key === 'scenarios') options.scenarios = value.split(',');
     else if (key === 'out') options.out = path.resolve(value);
