@@ -87,8 +87,16 @@ function ceilingRows(c) {
   return rows;
 }
 
+/** Node-RED's ceiling with Node-RED pinned to one core, above that run's rows. */
+function oneCoreCeilingRows(c) {
+  return SHAPE_LABELS.filter(([key]) => c.nodeRedOneCore && c.nodeRedOneCore[key]).map(([key, label]) => {
+    const nr = c.nodeRedOneCore[key];
+    return { label: 'ceiling: Node-RED (counter node)', scenario: `throughput ${label}, Node-RED on 1 core`, rounds: nr.rounds, acceptedLinesPerSec: nr.linesPerSec, acceptedBytesPerSec: nr.bytesPerSec, ofNodeRed: 1, cpuSecondsPerMillion: nr.cpuSecondsPerMillion, peakRssMB: nr.peakRssMB, rssGrowthMB: nr.rssGrowthMB };
+  });
+}
+
 function allRows(result) {
-  return [...ceilingRows(result.ceilings), ...result.rows];
+  return [...ceilingRows(result.ceilings), ...result.rows, ...oneCoreCeilingRows(result.ceilings), ...(result.oneCoreRows || [])];
 }
 
 function consoleTable(result) {
