@@ -23,7 +23,8 @@ const zlib = require('zlib');
 const { Pool } = require('undici');
 const { InfluxDB } = require('@influxdata/influxdb-client');
 const { StreamWriter, RemoteClient, buildBatches, GZIP_LEVEL, GZIP_CHUNK_BYTES, USER_AGENT } = require('../nodes/lib/writer');
-const { DurableQueue } = require('../nodes/lib/queue');
+const { DurableQueue, OVERFLOW_REJECT } = require('../nodes/lib/queue');
+const { StreamMetrics } = require('../nodes/lib/metrics/stream-metrics');
 const { startVictoriaMetrics } = require('../test/harness/servers');
 
 const MAX_BATCH_BYTES = 500_000;
@@ -81,6 +82,9 @@ async function runWriter(vm, records, { gzip, maxConcurrentRequests = 1 }) {
     writer = new StreamWriter(queue, client, 'bench', { gzip, maxBatchBytes: MAX_BATCH_BYTES, maxConcurrentRequests });
     const w = writer;
     const q = queue;
+    // The writer reports requests and deliveries as events; the stream's metrics object counts them.
+    const metrics = new StreamMetrics(() => q.stats(), OVERFLOW_REJECT);
+    metrics.watchWriter(w);
     collectGarbage();
     const start = process.hrtime.bigint();
     const cpuStart = process.cpuUsage();
@@ -104,9 +108,9 @@ async function runWriter(vm, records, { gzip, maxConcurrentRequests = 1 }) {
     });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const cpuSeconds = cpuSecondsSince(cpuStart);
-    const state = w.getState();
-    if (state.retries !== 0) throw new Error(`writer needed ${state.retries} retries: ${state.latestErrorMessage}`);
-    return { seconds, cpuSeconds, lines: state.linesSent, requests: state.requests, wireBytes: state.bytesSent };
+    const counted = metrics.snapshot();
+    if (counted.retries !== 0) throw new Error(`writer needed ${counted.retries} retries: ${w.getState().latestErrorMessage}`);
+    return { seconds, cpuSeconds, lines: counted.sent.lines, requests: counted.requests, wireBytes: counted.wireBytes };
   } finally {
     if (writer) await writer.stop();
     if (client) await client.close();
