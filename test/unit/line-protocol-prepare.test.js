@@ -440,39 +440,3 @@ describe('line-protocol: preparePayload', function () {
     });
   });
 });
-
-describe('line-protocol: big text payloads', function () {
-  /** The text `http in` hands over for a big body: its decoder's pieces joined with +=. */
-  function inPieces(text, size) {
-    let out = '';
-    for (let i = 0; i < text.length; i += size) out += text.slice(i, i + size);
-    return out;
-  }
-
-  function linesOneByOne(lines, precision) {
-    const out = [];
-    for (const line of lines) out.push(...prepareLines(line, { precision, nowNs: NOW }).lines);
-    return out;
-  }
-
-  it('a big payload, flat or in pieces, ASCII or not, gives the lines its lines give one by one', function () {
-    for (const word of ['plain', 'Zürich', '東京', 'a€b', '\ud83d\ude00']) {
-      const lines = Array.from({ length: 1500 }, (_, i) => `m,loc=${word},n=${i} v=${i}.5,s="${word}" ${1700000000000 + i}`);
-      lines.push(`m,loc=${word} v=1`); // no timestamp: the ingest time
-      const expected = linesOneByOne(lines, 'ms');
-      const text = lines.join('\n');
-      assert.ok(text.length > 64 * 1024);
-      for (const payload of [text, inPieces(text, 65536), inPieces(text, 1000)]) {
-        const out = prepareLines(payload, { precision: 'ms', nowNs: NOW });
-        assert.deepStrictEqual(out.errors, [], word);
-        assert.deepStrictEqual(out.lines, expected, word);
-      }
-    }
-  });
-
-  it('a lone surrogate in a big payload is kept as it came, as in a small one', function () {
-    const lines = Array.from({ length: 1000 }, (_, i) => `m,n=${i} s="x\ud800y" ${i}`);
-    const out = prepareLines(inPieces(lines.join('\n'), 65536), { precision: 'ns', nowNs: NOW });
-    assert.deepStrictEqual(out.lines, linesOneByOne(lines, 'ns'));
-  });
-});

@@ -211,23 +211,8 @@ function nextIndex(text: string, char: string, from: number): number {
   return at === -1 ? text.length : at;
 }
 
-/** Texts at least this long are copied into one piece first when that is exact (see flat()). */
-const FLATTEN_FROM_CHARS = 16 * 1024;
-
-/**
- * `text` as one flat string when it is long and ASCII. A big body arrives from `http in` as its decoder's pieces
- * joined with `+=`, a string V8 keeps as a tree: reading it a character at a time costs about a third more than
- * reading a flat copy, far more than making the copy. Only ASCII is copied through Latin-1, where that is exact.
- */
-function flat(text: string): string {
-  if (text.length < FLATTEN_FROM_CHARS) return text;
-  const bytes = Buffer.from(text, 'utf8');
-  return bytes.length === text.length ? bytes.toString('latin1') : text;
-}
-
 /** Adds every line of `text`, numbering from `firstLineNumber`; returns the number of lines it held. */
-function addText(whole: string, firstLineNumber: number, ctx: Context, out: PreparedLines): number {
-  const text = flat(whole);
+function addText(text: string, firstLineNumber: number, ctx: Context, out: PreparedLines): number {
   const n = text.length;
   let lineNumber = firstLineNumber;
   let start = 0;
