@@ -1,6 +1,8 @@
 // Reading and acknowledging: hands records out from the read cursor, remembers what is out, moves the
 // acknowledged position (durably, before any file is deleted) and settles records that a drop deleted while
 // they were out. One reader per queue: the stream's writer.
+// A little over 400 lines on purpose: reading, acknowledging and settling dropped records share the cursor and
+// the list of records out, and split apart each would need the other's internals.
 import { QueueClosedError, QueueDiskError } from './errors';
 import { addTo, type DropCounter, type DroppedRecords, type QueueFigures, subtractFrom, withData, zeroCounter } from './figures';
 import { comparePositions, type QueuePosition } from './position';
