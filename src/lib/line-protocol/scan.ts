@@ -221,11 +221,7 @@ export function scanRange(line: string, start: number, end: number, point: Parse
         return fail(`duplicate tag key ${quote(line, keyStart, keyEnd)}`);
       }
     }
-    if (2 * tagCount + 2 > tagKeyBounds.length) {
-      const grown = new Int32Array(tagKeyBounds.length * 2);
-      grown.set(tagKeyBounds);
-      tagKeyBounds = grown;
-    }
+    tagKeyBounds = withRoomFor(tagKeyBounds, 2 * tagCount + 2);
     tagKeyBounds[2 * tagCount] = keyStart;
     tagKeyBounds[2 * tagCount + 1] = keyEnd;
     tagCount++;
@@ -451,11 +447,7 @@ function addStoredField(
       return `field ${quote(line, keyStart, eq)} appears twice with different types (${TYPE_NAMES[fieldBounds[at + 3]]} and ${TYPE_NAMES[type]}): InfluxDB refuses the line`;
     }
   }
-  if (4 * count + 4 > fieldBounds.length) {
-    const grown = new Int32Array(fieldBounds.length * 2);
-    grown.set(fieldBounds);
-    fieldBounds = grown;
-  }
+  fieldBounds = withRoomFor(fieldBounds, 4 * count + 4);
   fieldBounds[4 * count] = keyStart;
   fieldBounds[4 * count + 1] = eq;
   fieldBounds[4 * count + 2] = valueEnd;
@@ -502,4 +494,12 @@ export function parseLine(line: string): ParseResult {
   const point: ParsedPoint = { measurement: '', tags: [], fields: [], timestamp: null };
   const scan = scanLine(line, point);
   return scan.reason === '' ? { ok: true, point } : { ok: false, reason: scan.reason };
+}
+
+/** `bounds` if it holds `needed` entries, else a copy twice its size (lines with many tags or fields are rare). */
+function withRoomFor(bounds: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer> {
+  if (needed <= bounds.length) return bounds;
+  const grown = new Int32Array(Math.max(needed, bounds.length * 2));
+  grown.set(bounds);
+  return grown;
 }
