@@ -61,7 +61,9 @@ async function waitForRows(influx, measurement, count) {
   await waitFor(
     async () => {
       got = await rows(influx, measurement);
-      return got.length >= count;
+      // InfluxDB 1.6 can answer a query while a point's fields are still being stored one by one (a field read
+      // as null): such a point is not there yet.
+      return got.length >= count && got.every((row) => Object.values(row).every((value) => value !== null));
     },
     { timeoutMs: 20000, intervalMs: 200, message: `${count} points of ${measurement} in InfluxDB` },
   );
