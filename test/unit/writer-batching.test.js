@@ -52,6 +52,33 @@ function prng(seed) {
   };
 }
 
+
+/**
+ * Batches as the writer takes them: a full batch when there is one, otherwise `ownPayloads()` (the hook) and a read
+ * of what fits; each body copied out at once, as the writer does, before the next read.
+ */
+function batchesOf(batcher, max, readNext, ownPayloads) {
+  const bodies = [];
+  for (;;) {
+    let batch = null;
+    for (;;) {
+      if (batcher.hasFullBatch()) {
+        batch = batcher.take(false);
+        break;
+      }
+      ownPayloads();
+      const read = readNext(Math.max(1, max - batcher.bufferedBytes - 1));
+      if (read.length === 0) {
+        batch = batcher.take(true);
+        break;
+      }
+      batcher.add(read);
+    }
+    if (!batch) return bodies;
+    bodies.push({ text: batch.copyInto(Buffer.alloc(max)).toString(), lines: batch.lines, ackTo: batch.ackTo });
+  }
+}
+
 describe('writer batching', function () {
   it('merges small records into one request, acknowledging the last record', function () {
     const records = [record([line(1)]), record([line(2), line(3)]), record([line(4)])];
@@ -284,28 +311,11 @@ describe('writer batching', function () {
       return out;
     };
     const batcher = new Batcher(max);
-    const bodies = [];
     const heldIn = new Set();
-    for (;;) {
-      let batch = null;
-      for (;;) {
-        if (batcher.hasFullBatch()) {
-          batch = batcher.take(false);
-          break;
-        }
-        batcher.ownPayloads();
-        for (const piece of batcher.pieces) heldIn.add(piece.payload.buffer);
-        const read = readNext(Math.max(1, max - batcher.bufferedBytes - 1));
-        if (read.length === 0) {
-          batch = batcher.take(true);
-          break;
-        }
-        batcher.add(read);
-      }
-      if (!batch) break;
-      // Copied out at once, as the writer does, before the next read or ownPayloads().
-      bodies.push({ text: batch.copyInto(Buffer.alloc(max)).toString(), lines: batch.lines, ackTo: batch.ackTo });
-    }
+    const bodies = batchesOf(batcher, max, readNext, () => {
+      batcher.ownPayloads();
+      for (const piece of batcher.pieces) heldIn.add(piece.payload.buffer);
+    });
     assert.deepStrictEqual(bodies.map((b) => b.text), expected.map((e) => e.body));
     assert.deepStrictEqual(bodies.map((b) => b.lines), expected.map((e) => e.lines));
     assert.deepStrictEqual(bodies.map((b) => b.ackTo), expected.map((e) => e.ackTo));
@@ -332,40 +342,20 @@ describe('writer batching', function () {
       return [{ payload: readBuffer.subarray(0, bytes), lines: record.lines, end: record.end }];
     };
     const batcher = new Batcher(max);
-    const bodies = [];
     let copied = 0;
     const originalCopy = Buffer.prototype.copy;
-    try {
-      for (;;) {
-        let batch = null;
-        for (;;) {
-          if (batcher.hasFullBatch()) {
-            batch = batcher.take(false);
-            break;
-          }
-          Buffer.prototype.copy = function (...args) {
-            copied++;
-            return originalCopy.apply(this, args);
-          };
-          try {
-            batcher.ownPayloads();
-          } finally {
-            Buffer.prototype.copy = originalCopy;
-          }
-          const read = readNext();
-          if (read.length === 0) {
-            batch = batcher.take(true);
-            break;
-          }
-          batcher.add(read);
-        }
-        if (!batch) break;
-        bodies.push(batch.copyInto(Buffer.alloc(max)).toString());
+    const bodies = batchesOf(batcher, max, readNext, () => {
+      Buffer.prototype.copy = function (...args) {
+        copied++;
+        return originalCopy.apply(this, args);
+      };
+      try {
+        batcher.ownPayloads();
+      } finally {
+        Buffer.prototype.copy = originalCopy;
       }
-    } finally {
-      Buffer.prototype.copy = originalCopy;
-    }
-    assert.deepStrictEqual(bodies, expected.map((e) => e.body));
+    });
+    assert.deepStrictEqual(bodies.map((b) => b.text), expected.map((e) => e.body));
     // Copying everything held on every read would be about (records per batch) / 2 copies per record.
     assert.ok(copied <= 2 * records.length, `${copied} payload copies for ${records.length} records`);
   });
