@@ -113,6 +113,18 @@ export class LineIsolation {
     private readonly proof: Proof,
   ) {}
 
+  /** One attempt, after any pause or backoff; null when the remote accepted the chunk (counted as delivered). */
+  private async attemptOnce(chunk: Chunk, d: Delivery, retry: boolean): Promise<{ result: WriteResult; outcome: Outcome } | null> {
+    const host = this.host;
+    await host.beforeAttempt(d.gen);
+    const result = await host.attempt(chunk, d.signal, retry);
+    if (!host.isCurrent(d.gen) && result.statusCode === 0) throw new Cancelled();
+    const outcome = classifyStatus(result.statusCode);
+    if (outcome !== 'ok') return { result, outcome };
+    host.succeeded(chunk, d.entry);
+    return null;
+  }
+
   /**
    * Sends a chunk until the remote accepts it; on a data error or 413 the chunk is bisected. Returns the single
    * lines that the remote refused and that may not be dropped. A batch of n lines with k bad lines costs
@@ -127,14 +139,9 @@ export class LineIsolation {
     const host = this.host;
     let serverErrors = 0;
     for (;;) {
-      await host.beforeAttempt(d.gen);
-      const result = await host.attempt(chunk, d.signal, retry);
-      if (!host.isCurrent(d.gen) && result.statusCode === 0) throw new Cancelled();
-      const outcome = classifyStatus(result.statusCode);
-      if (outcome === 'ok') {
-        host.succeeded(chunk, d.entry);
-        return [];
-      }
+      const tried = await this.attemptOnce(chunk, d, retry);
+      if (!tried) return [];
+      const { result, outcome } = tried;
       let refusal: Refusal | null = null;
       if (outcome === 'too-large' || outcome === 'data') {
         // The remote read these lines and judged them: it is working, which a suspicion may need to know.
@@ -208,14 +215,9 @@ export class LineIsolation {
     const chunk = chunkOf([line]);
     let last = refusal;
     for (let failed = 1; failed < SERVER_ERRORS_BEFORE_SUSPECT; ) {
-      await host.beforeAttempt(d.gen);
-      const result = await host.attempt(chunk, d.signal, true);
-      if (!host.isCurrent(d.gen) && result.statusCode === 0) throw new Cancelled();
-      const outcome = classifyStatus(result.statusCode);
-      if (outcome === 'ok') {
-        host.succeeded(chunk, d.entry);
-        return [];
-      }
+      const tried = await this.attemptOnce(chunk, d, true);
+      if (!tried) return [];
+      const { result, outcome } = tried;
       if (isSuspect(result)) {
         failed++;
         last = describeSuspect(result);
