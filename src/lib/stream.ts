@@ -6,7 +6,7 @@ import type { ReplicationSettings } from './stream-config';
 import { type NonRetryableDrop, type RemoteClient, StreamWriter, type WriterOptions, type WriterState } from './writer';
 import { jitterDelay } from './fleet/options';
 import type { StreamFigures } from './metrics/prometheus';
-import { DROP_REASONS, type DropReason, lineBytes, type MetricsSnapshot, StreamMetrics } from './metrics/stream-metrics';
+import { DROP_REASONS, type DropReason, type MetricsSnapshot, StreamMetrics } from './metrics/stream-metrics';
 
 export type StreamStateName = 'ok' | 'retrying' | 'blocked' | 'paused' | 'full';
 export type { DropReason };
@@ -262,7 +262,7 @@ export class ReplicationStream extends EventEmitter {
         reason: 'non-retryable',
         lines: drop.lines,
         lineCount: drop.lines.length,
-        bytes: lineBytes(drop.lines),
+        bytes: drop.bytes,
         statusCode: drop.statusCode,
         error: drop.errorMessage,
       } satisfies DroppedLines);

@@ -6,6 +6,9 @@
 import type { EventEmitter } from 'events';
 import { type DroppedRecords, OVERFLOW_REJECT, type OverflowPolicy, type QueueDropReason } from '../queue';
 import type { WriterAnswer, WriterDelivered, WriterDiscarded } from '../writer/events';
+import { lineBytes } from '../writer/types';
+
+export { lineBytes };
 import { QueueFullTracker } from './queue-full';
 
 export type DropReason = QueueDropReason | 'non-retryable';
@@ -137,13 +140,6 @@ export class StreamMetrics {
       },
     };
   }
-}
-
-/** Bytes of these lines, each with its newline. */
-export function lineBytes(lines: readonly string[]): number {
-  let bytes = 0;
-  for (const line of lines) bytes += Buffer.byteLength(line) + 1;
-  return bytes;
 }
 
 function zero(): Amount {

@@ -19,6 +19,7 @@ import { decodeBody, type RemoteClient, type WriteResult } from './remote-client
 import {
   Cancelled,
   chunkOf,
+  lineBytes,
   settingsFrom,
   type Chunk,
   type Delivery,
@@ -331,7 +332,7 @@ export class StreamWriter extends EventEmitter {
     const refused = new Map(partial.refused.map((line) => [line.lineNumber, line]));
     const stored = lines.filter((_, i) => !refused.has(i + 1));
     this.proof.countAnswered();
-    const storedBytes = stored.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+    const storedBytes = lineBytes(stored);
     d.entry.settle(stored.length, storedBytes);
     if (stored.length > 0) this.emit('delivered', { lines: stored.length, bytes: storedBytes, at: this.settings.now() } satisfies WriterDelivered);
     const held: string[] = [];
@@ -349,12 +350,14 @@ export class StreamWriter extends EventEmitter {
       this.blockingAnswer = refusal;
       return lines;
     }
-    const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+    const bytes = lineBytes(lines);
     d.entry.settle(lines.length, bytes);
     this.emit('discarded', { lines: lines.length, bytes } satisfies WriterDiscarded);
     const last = d.drops[d.drops.length - 1];
-    if (last && last.statusCode === refusal.statusCode && last.errorMessage === refusal.errorMessage) last.lines.push(...lines);
-    else d.drops.push({ lines: [...lines], statusCode: refusal.statusCode, errorMessage: refusal.errorMessage });
+    if (last && last.statusCode === refusal.statusCode && last.errorMessage === refusal.errorMessage) {
+      last.lines.push(...lines);
+      last.bytes += bytes;
+    } else d.drops.push({ lines: [...lines], bytes, statusCode: refusal.statusCode, errorMessage: refusal.errorMessage });
     this.changed();
     return [];
   }

@@ -77,8 +77,17 @@ export interface WriterState {
 
 export interface NonRetryableDrop {
   lines: string[];
+  /** Their bytes, each line with its newline. */
+  bytes: number;
   statusCode: number;
   errorMessage: string;
+}
+
+/** Bytes of these lines, each with its newline: how the queue, the writer and the metrics count them. */
+export function lineBytes(lines: readonly string[]): number {
+  let bytes = 0;
+  for (const line of lines) bytes += Buffer.byteLength(line) + 1;
+  return bytes;
 }
 
 export const DEFAULT_MAX_BATCH_BYTES = 500_000;
