@@ -1,7 +1,7 @@
 // One replication stream: a durable queue on this machine and a writer that drains it to a remote bucket,
 // plus the figures that `influx replication list` shows. Plain TypeScript: the Node-RED node wires it up.
 import { EventEmitter } from 'events';
-import { DurableQueue, type DroppedRecords, OVERFLOW_REJECT, QueueFullError } from './queue';
+import { DurableQueue, type DroppedRecords, QueueFullError } from './queue';
 import type { ReplicationSettings } from './stream-config';
 import { type NonRetryableDrop, type RemoteClient, StreamWriter, type WriterOptions, type WriterState } from './writer';
 import { jitterDelay } from './fleet/options';
@@ -271,10 +271,9 @@ export class ReplicationStream extends EventEmitter {
   }
 
   private reportQueueDrop(dropped: DroppedRecords): void {
-    this.metrics.queueDropped(dropped);
-    // Under 'reject' the refused append is counted, but the flow already has those lines: its message goes to
+    // A refused append (under 'reject') is counted, but the flow already has those lines: its message goes to
     // the Catch node, so they are not also emitted as dropped.
-    if (dropped.reason === 'queue-full' && this.config.onQueueFull === OVERFLOW_REJECT) return void this.emit('change');
+    if (this.metrics.queueDropped(dropped) === 'refused') return void this.emit('change');
     const lines = dropped.data ? dropped.data.flatMap((record) => record.split('\n')) : [];
     this.emit('dropped', {
       reason: dropped.reason,
@@ -284,7 +283,6 @@ export class ReplicationStream extends EventEmitter {
     } satisfies DroppedLines);
     this.emit('change');
   }
-
 }
 
 function stateName(w: WriterState, full: boolean): StreamStateName {

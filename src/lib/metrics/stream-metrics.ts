@@ -90,12 +90,19 @@ export class StreamMetrics {
     this.full.refused(append, this.gauges().unsentBytes);
   }
 
-  /** The queue's onDrop. Under "reject" a 'queue-full' report is a refused append, not a deletion. */
-  queueDropped(report: DroppedRecords): void {
+  /**
+   * The queue's onDrop. Under "reject" a 'queue-full' report is a refused append, not a deletion: returns
+   * 'refused' then, 'dropped' otherwise.
+   */
+  queueDropped(report: DroppedRecords): 'refused' | 'dropped' {
     // The queue counts a record's bytes without its last newline; here every line has one.
     const amount = { lines: report.lines, bytes: report.bytes + report.records };
-    if (report.reason === 'queue-full' && this.policy === OVERFLOW_REJECT) add(this.refused, amount);
-    else add(this.dropped[report.reason], amount);
+    if (report.reason === 'queue-full' && this.policy === OVERFLOW_REJECT) {
+      add(this.refused, amount);
+      return 'refused';
+    }
+    add(this.dropped[report.reason], amount);
+    return 'dropped';
   }
 
   purged(): void {
