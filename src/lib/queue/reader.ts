@@ -123,10 +123,13 @@ function readWindowBytes(maxBytes: number): number {
   return Math.min(MAX_READ_WINDOW_BYTES, Math.max(DEFAULT_SCAN_WINDOW_BYTES, wanted));
 }
 
-/** Bytes in the store's segments from `offset` of segment number `index` on. */
-function unreadBytes(store: SegmentStore, index: number, offset: number): number {
+/**
+ * Bytes in the store's segments from `offset` of segment number `index` on, counted only up to `atMost`: it runs
+ * on every read, and a backlog can span many segments.
+ */
+function unreadBytes(store: SegmentStore, index: number, offset: number, atMost: number): number {
   let bytes = store.segments[index].size - offset;
-  for (let k = index + 1; k < store.segments.length; k++) bytes += store.segments[k].size;
+  for (let k = index + 1; k < store.segments.length && bytes < atMost; k++) bytes += store.segments[k].size;
   return bytes;
 }
 
@@ -158,7 +161,8 @@ export class QueueReader {
     if (store.segments[index].id !== cursor.segment) cursor = { segment: store.segments[index].id, offset: 0 };
     // No bigger than what the store holds after the cursor: a stream that keeps up reads a record or two per
     // batch, and a full window for those would be a new buffer of most of a megabyte after every idle spell.
-    const windowBytes = Math.min(readWindowBytes(maxBytes), Math.max(FRAME_HEADER_BYTES, unreadBytes(store, index, cursor.offset)));
+    const fullWindow = readWindowBytes(maxBytes);
+    const windowBytes = Math.min(fullWindow, Math.max(FRAME_HEADER_BYTES, unreadBytes(store, index, cursor.offset, fullWindow)));
     // Only the first segment's scanner reads into the reusable buffer: records of the first are views of it.
     let lend: Buffer | undefined;
     if (options.reuseReadBuffer) {
