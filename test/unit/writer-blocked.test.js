@@ -337,6 +337,35 @@ describe('writer: blocked and stalled streams', function () {
       assert.deepStrictEqual(all.filter((l) => !stored.has(l)), []);
     });
 
+    it("one-line messages while a proxy answers 500 with its error page: not suspected, all delivered in order", async function () {
+      // tinyproxy answers `500 Unable to connect` (an HTML page) while the remote refuses connections. Taken for the
+      // remote's own 500, it would set single lines aside while later ones overtake them.
+      let down = true;
+      const firstSeen = [];
+      const server = await startCannedServer((req) => {
+        if (down) return { status: 500, headers: { 'content-type': 'text/html' }, body: '<html><head><title>500 Unable to connect</title></head></html>' };
+        for (const l of linesOf(req.body)) if (!firstSeen.includes(l)) firstSeen.push(l);
+        return { status: 204 };
+      });
+      cleanups.push(() => server.stop());
+      const { stream, dropped } = await openStream(server.url, { drop: true });
+      const all = lines(12);
+      for (const line of all) {
+        await stream.enqueue([line]);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await waitFor(() => server.requests.length >= 20);
+      const r = stream.row();
+      assert.strictEqual(r.state, 'retrying');
+      assert.match(r.latestErrorMessage, /a proxy or gateway in front of the remote answered: 500 Unable to connect/);
+      // Never bisected: every request while down carried the oldest line first.
+      assert.deepStrictEqual([...new Set(server.requests.map((q) => linesOf(q.body)[0]))], [all[0]]);
+      down = false;
+      await waitFor(() => stream.row().remainingLinesToBeSynced === 0);
+      assert.strictEqual(dropped.length, 0);
+      assert.deepStrictEqual(firstSeen, all);
+    });
+
     it('a line the remote fails on only for a while is sent alone again before it is judged, and delivered', async function () {
       const flaky = 'm,t=flaky v=1 1700000000000000500';
       let aloneFailures = 0;

@@ -1,6 +1,6 @@
 'use strict';
 const assert = require('assert');
-const { classifyStatus, backoffDelay, parseRetryAfter, USER_AGENT, errorTextOf } = require('../../nodes/lib/writer');
+const { classifyStatus, backoffDelay, parseRetryAfter, USER_AGENT, errorTextOf, isGatewayAnswer } = require('../../nodes/lib/writer');
 
 describe('writer retry policy', function () {
   it('classifies status codes as InfluxDB replication does, with data errors isolated', function () {
@@ -59,5 +59,21 @@ describe('writer retry policy', function () {
     assert.strictEqual(errorTextOf('{"code":"not found","message":"bucket \\"b\\" not found"}', 404), 'bucket "b" not found');
     assert.strictEqual(errorTextOf('plain text', 500), 'plain text');
     assert.strictEqual(errorTextOf('', 503), 'HTTP 503');
+  });
+
+  it("takes the title of a proxy's HTML error page", function () {
+    const page = '<?xml version="1.0"?>\n<html><head><title>500 Unable to connect</title></head><body><h1>Unable</h1></body></html>';
+    assert.strictEqual(errorTextOf(page, 500), '500 Unable to connect');
+  });
+
+  it("tells a proxy's or gateway's error answer from the remote's own", function () {
+    assert.strictEqual(isGatewayAnswer(500, 'text/html'), true, 'tinyproxy: 500 Unable to connect, an HTML page');
+    assert.strictEqual(isGatewayAnswer(500, 'text/html; charset=utf-8'), true);
+    assert.strictEqual(isGatewayAnswer(502, undefined), true);
+    assert.strictEqual(isGatewayAnswer(504, 'application/json'), true);
+    assert.strictEqual(isGatewayAnswer(500, 'application/json'), false, "InfluxDB's own 500 (a panic on a line)");
+    assert.strictEqual(isGatewayAnswer(500, 'text/plain; charset=utf-8'), false);
+    assert.strictEqual(isGatewayAnswer(500, undefined), false);
+    assert.strictEqual(isGatewayAnswer(400, 'text/html'), false, 'a refusal is about the data, whoever sends it');
   });
 });

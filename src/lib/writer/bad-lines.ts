@@ -251,11 +251,14 @@ export class LineIsolation {
 }
 
 /**
- * A server error that may be caused by the lines sent: any 5xx but 503 (the remote saying it is unavailable)
- * and answers with a Retry-After (the remote saying when to come back), and an answer that could not be read.
+ * A server error that may be caused by the lines sent: any 5xx from the remote itself but 503 (the remote saying
+ * it is unavailable) and answers with a Retry-After (the remote saying when to come back), and an answer that
+ * could not be read. A proxy's or gateway's answer is not one: it only says the remote could not be reached, and
+ * suspecting the lines would set them aside while later batches overtake them.
  */
 function isSuspect(result: WriteResult): boolean {
   if (result.unreadable) return true;
+  if (result.fromGateway) return false;
   return result.statusCode >= 500 && result.statusCode !== 503 && result.retryAfterMs === null;
 }
 

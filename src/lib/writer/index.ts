@@ -11,6 +11,7 @@ export {
   GZIP_CHUNK_BYTES,
   MAX_ERROR_TEXT,
   errorTextOf,
+  isGatewayAnswer,
   type Precision,
   type RemoteClientOptions,
   type ValidateResult,

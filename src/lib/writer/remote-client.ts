@@ -81,6 +81,11 @@ export interface WriteResult {
    * echoes a refused line in a header, control characters and all, and such a header fails the whole answer.
    */
   unreadable?: boolean;
+  /**
+   * The error answer came from a proxy, load balancer or gateway in front of the remote, not from its write API
+   * (see isGatewayAnswer): it says the remote could not be reached, nothing about the lines sent.
+   */
+  fromGateway?: boolean;
 }
 
 export interface WriteOptions {
@@ -266,14 +271,17 @@ export class RemoteClient {
       const status = response.statusCode;
       const ok = status >= 200 && status < 300;
       const retryAfterHeader = status === 429 || status === 503 ? headerValue(response.headers['retry-after']) : undefined;
+      const fromGateway = !ok && isGatewayAnswer(status, headerValue(response.headers['content-type']));
+      const errorText = ok ? '' : errorTextOf(raw, status);
       return {
         statusCode: status,
         // Whole (as read, redacted): an InfluxDB 3 partial write lists every refused line in it.
         body: redact(raw, this.secrets),
         retryAfterMs: parseRetryAfterHeader(retryAfterHeader),
-        errorMessage: ok ? '' : this.clean(errorTextOf(raw, status)),
+        errorMessage: this.clean(fromGateway ? `a proxy or gateway in front of the remote answered: ${errorText}` : errorText),
         bytesSent,
         version: headerValue(response.headers['x-influxdb-version']),
+        ...(fromGateway ? { fromGateway } : {}),
       };
     } catch (err) {
       let message: string;
@@ -323,6 +331,11 @@ async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown },
  */
 export function errorTextOf(body: string, status: number): string {
   const trimmed = body.trim();
+  // A proxy's error page: its title says what happened ("500 Unable to connect"), the markup is noise.
+  if (trimmed.startsWith('<')) {
+    const title = /<title>([^<]*)<\/title>/i.exec(trimmed)?.[1]?.trim();
+    if (title) return title;
+  }
   if (trimmed.startsWith('{')) {
     try {
       const parsed = JSON.parse(trimmed) as { error?: unknown; message?: unknown };
@@ -333,6 +346,16 @@ export function errorTextOf(body: string, status: number): string {
     }
   }
   return trimmed || `HTTP ${status}`;
+}
+
+/**
+ * An error answer from whatever stands in front of the remote rather than from its write API: 502 and 504 are a
+ * gateway's statuses by definition, and an HTML page is what proxies and load balancers send (tinyproxy answers
+ * `500 Unable to connect` when the remote refuses the connection); InfluxDB and its peers answer JSON or text.
+ */
+export function isGatewayAnswer(status: number, contentType: string | undefined): boolean {
+  if (status === 502 || status === 504) return true;
+  return status >= 500 && /^\s*text\/html\b/i.test(contentType ?? '');
 }
 
 /** undici's parser refused the answer (a bad header, a broken status line): the remote did answer something. */
