@@ -118,8 +118,8 @@ export class ReplicationStream extends EventEmitter {
     if (this.closed) throw new Error('replication stream is closed');
     const append = this.metrics.appendStarted();
     try {
-      await this.queue.append(lines);
-      this.metrics.appended(append, lines);
+      const recordBytes = await this.queue.append(lines);
+      this.metrics.appended(append, lines.length, recordBytes);
       this.emit('queued');
     } catch (err) {
       if (err instanceof QueueFullError) {

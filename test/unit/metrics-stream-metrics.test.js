@@ -3,7 +3,8 @@
 // deliveries and non-retryable drops), figures out, each counted once; "full" decided in one place.
 const assert = require('assert');
 const { EventEmitter } = require('events');
-const { StreamMetrics, lineBytes } = require('../../nodes/lib/metrics/stream-metrics');
+const { StreamMetrics } = require('../../nodes/lib/metrics/stream-metrics');
+const { lineBytes } = require('../../nodes/lib/writer/types');
 const { QueueFullTracker } = require('../../nodes/lib/metrics/queue-full');
 
 function gaugesOf(values = {}) {
@@ -12,13 +13,14 @@ function gaugesOf(values = {}) {
 }
 
 describe('StreamMetrics', function () {
-  it('counts lines and bytes queued, each line with its newline', function () {
+  it("counts lines and bytes queued, each line with its newline (the queue's record has one less)", function () {
     const m = new StreamMetrics(gaugesOf().read, 'reject');
-    m.appended(m.appendStarted(), ['a v=1', 'bé v=2']);
-    m.appended(m.appendStarted(), ['c v=3']);
+    const record = (lines) => Buffer.byteLength(lines.join('\n'));
+    m.appended(m.appendStarted(), 2, record(['a v=1', 'bé v=2']));
+    m.appended(m.appendStarted(), 1, record(['c v=3']));
     const s = m.snapshot();
     assert.deepStrictEqual(s.queued, { lines: 3, bytes: 6 + 8 + 6 });
-    assert.strictEqual(lineBytes(['bé v=2']), 8);
+    assert.strictEqual(lineBytes(['a v=1', 'bé v=2', 'c v=3']), s.queued.bytes, 'counted as the writer counts them');
   });
 
   it("counts a 'queue-full' report as refused under reject and as dropped under drop-oldest", function () {
@@ -76,7 +78,7 @@ describe('StreamMetrics', function () {
   it('a snapshot is a copy: later facts do not change it', function () {
     const m = new StreamMetrics(gaugesOf().read, 'reject');
     const before = m.snapshot();
-    m.appended(m.appendStarted(), ['a v=1']);
+    m.appended(m.appendStarted(), 1, 5);
     m.answered({ statusCode: 204, wireBytes: 5, retry: false });
     assert.deepStrictEqual(before.queued, { lines: 0, bytes: 0 });
     assert.deepStrictEqual(before.responsesByCode, {});
@@ -101,9 +103,9 @@ describe('StreamMetrics', function () {
       const m = new StreamMetrics(gaugesOf({ unsentBytes: 10 }).read, 'reject');
       const early = m.appendStarted();
       m.appendRefused(m.appendStarted());
-      m.appended(early, ['a v=1']);
+      m.appended(early, 1, 5);
       assert.strictEqual(m.snapshot().full, true);
-      m.appended(m.appendStarted(), ['b v=1']);
+      m.appended(m.appendStarted(), 1, 5);
       assert.strictEqual(m.snapshot().full, false);
     });
 

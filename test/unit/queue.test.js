@@ -191,13 +191,13 @@ describe('DurableQueue', function () {
   it('reports figures: bytes on disk, unsent bytes/lines/records, oldest unsent time, totals', async function () {
     let clock = 5000;
     queue = await open({ now: () => clock });
-    await queue.append(['a v=1i', 'a v=2i']);
+    assert.strictEqual(await queue.append(['a v=1i', 'a v=2i']), 'a v=1i\na v=2i'.length, 'append resolves with the bytes of its record');
     clock = 6000;
-    await queue.append(['b v=1i']);
+    assert.strictEqual(await queue.append(['b é=1i']), Buffer.byteLength('b é=1i'));
     let stats = queue.stats();
     assert.strictEqual(stats.unsentRecords, 2);
     assert.strictEqual(stats.unsentLines, 3);
-    assert.strictEqual(stats.unsentBytes, 'a v=1i\na v=2i'.length + 'b v=1i'.length);
+    assert.strictEqual(stats.unsentBytes, 'a v=1i\na v=2i'.length + Buffer.byteLength('b é=1i'));
     assert.strictEqual(stats.bytesOnDisk, stats.unsentBytes + 2 * FRAME_HEADER_BYTES);
     assert.strictEqual(stats.oldestUnsentEnqueuedAt, 5000);
     assert.deepStrictEqual(stats.appended, { records: 2, lines: 3, bytes: stats.unsentBytes });

@@ -6,9 +6,6 @@
 import type { EventEmitter } from 'events';
 import { type DroppedRecords, OVERFLOW_REJECT, type OverflowPolicy, type QueueDropReason } from '../queue';
 import type { WriterAnswer, WriterDelivered, WriterDiscarded } from '../writer/events';
-import { lineBytes } from '../writer/types';
-
-export { lineBytes };
 import { QueueFullTracker } from './queue-full';
 
 export type DropReason = QueueDropReason | 'non-retryable';
@@ -80,8 +77,9 @@ export class StreamMetrics {
     return this.full.appendStarted();
   }
 
-  appended(append: number, lines: readonly string[]): void {
-    add(this.queued, { lines: lines.length, bytes: lineBytes(lines) });
+  /** `recordBytes` as the queue counts them: without the last line's newline, which is counted here. */
+  appended(append: number, lines: number, recordBytes: number): void {
+    add(this.queued, { lines, bytes: recordBytes + 1 });
     this.full.accepted(append);
   }
 

@@ -15,7 +15,7 @@ interface PendingAppend {
   lines: number;
   payloadBytes: number;
   enqueuedAt: number;
-  resolve: () => void;
+  resolve: (payloadBytes: number) => void;
   reject: (err: Error) => void;
 }
 
@@ -41,8 +41,11 @@ export class Appender {
 
   constructor(private readonly host: AppenderHost) {}
 
-  /** Resolves once the lines are durable; rejects with QueueFullError, QueueDiskError or QueueClosedError. */
-  append(lines: string[]): Promise<void> {
+  /**
+   * Resolves once the lines are durable, with the record's payload bytes; rejects with QueueFullError,
+   * QueueDiskError or QueueClosedError.
+   */
+  append(lines: string[]): Promise<number> {
     const { policy } = this.host;
     const enqueuedAt = this.host.now();
     const frame = encodeLinesFrame(lines, enqueuedAt);
@@ -62,7 +65,7 @@ export class Appender {
         ),
       );
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       this.pending.push({ frame, lines: lines.length, payloadBytes, enqueuedAt, resolve, reject });
       this.unwrittenBytes += frame.length;
       this.startFlushing();
@@ -143,7 +146,7 @@ export class Appender {
       return;
     }
     this.unwrittenBytes -= bytes;
-    for (const p of batch) p.resolve();
+    for (const p of batch) p.resolve(p.payloadBytes);
     this.host.appended();
   }
 

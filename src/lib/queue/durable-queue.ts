@@ -84,11 +84,14 @@ export class DurableQueue extends EventEmitter {
     return this.store.ackSlots;
   }
 
-  /** Resolves once the lines are durable (see index.ts for what that promises). */
-  append(lines: string[]): Promise<void> {
+  /**
+   * Resolves once the lines are durable (see index.ts for what that promises), with the bytes of the record
+   * written: the lines joined by newlines, as the queue counts them.
+   */
+  append(lines: string[]): Promise<number> {
     if (this.closing) return Promise.reject(new QueueClosedError());
     if (!Array.isArray(lines)) return Promise.reject(new TypeError('append() takes an array of lines'));
-    if (lines.length === 0) return Promise.resolve();
+    if (lines.length === 0) return Promise.resolve(0);
     return this.appender.append(lines);
   }
 
