@@ -6,7 +6,7 @@
 // the goal checks (issues 18 and 19, met / missed / no verdict), and writes them as JSON and Markdown to
 // bench/results/, and the outage run as a plot (bench/results/outage.svg; quick-outage.svg for a smoke run).
 //
-//   npm run bench                       default profile (about 25 minutes on 2 cores)
+//   npm run bench                       default profile (about 35 minutes on 2 cores)
 //   npm run bench -- --quick            smoke run (about 5 minutes; of the component benchmarks only a small
 //                                       drain comparison with the remote on its own CPU, unless
 //                                       --components / --no-components), written to bench/results/quick.*
@@ -14,6 +14,7 @@
 //            --only=replication,client-writeapi,contrib-batch   contenders
 //            --scenarios=throughput,outage,restart,backlog
 //            --rounds=5 --one-core-rounds=3  throughput rounds on both cores / with Node-RED on one core (0: none)
+//            --warmup-ms=2000 --duration-ms=3000  each throughput run: warm-up, then the measured closed loop
 //            --no-components            skip the component benchmarks
 //            --out=DIR                  where to write the results (default bench/results)
 //            --name=NAME                file name of the results (default latest, or quick with --quick)
@@ -46,6 +47,8 @@ function parseArgs(argv) {
     else if (key === 'outage-s') options.outageMs = Number(value) * 1000;
     else if (key === 'rounds') options.rounds = positiveInteger(arg, value, 1);
     else if (key === 'one-core-rounds') options.oneCoreRounds = positiveInteger(arg, value, 0);
+    else if (key === 'warmup-ms') options.warmupMs = positiveInteger(arg, value, 0);
+    else if (key === 'duration-ms') options.durationMs = positiveInteger(arg, value, 100);
     else if (key === 'only') options.contenders = value.split(',');
     else if (key === 'scenarios') options.scenarios = value.split(',');
     else if (key === 'out') options.out = path.resolve(value);
@@ -154,7 +157,7 @@ function markdown(doc) {
     `Machine: ${report.machineText(doc.machine, doc.load)}`,
     '',
     `Profile: throughput in ${doc.e2e.profile.rounds} rounds (Node-RED on 1 core: ${doc.e2e.profile.oneCoreRounds}), each running Node-RED's ceiling and every contender once per message shape ` +
-      `(order rotated every round), runs of ${doc.e2e.profile.durationMs / 1000} s with ${doc.e2e.profile.concurrency} requests in flight; ` +
+      `(order rotated every round), runs of ${doc.e2e.profile.durationMs / 1000} s after ${doc.e2e.profile.warmupMs / 1000} s of warm-up, with ${doc.e2e.profile.concurrency} requests in flight; ` +
       `outage of ${doc.e2e.profile.outageMs / 1000} s at ${doc.e2e.profile.outageRate.toLocaleString('en-US')} lines/s (100-line messages); ` +
       `restart: SIGKILL after ${doc.e2e.profile.restartOutageBeforeKillMs / 1000} s of outage; ` +
       `backlog of ${Math.round(doc.e2e.profile.backlogBytes / 1048576)} MB (500 kB messages, stream paused, then resumed).`,
