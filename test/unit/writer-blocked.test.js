@@ -60,17 +60,28 @@ async function startRawRemote(script) {
   };
 }
 
-/** A remote that answers 500 to everything until `recover()`, then stores what it gets (in `stored`); stopped by `cleanups`. */
-async function remoteDownWith500(cleanups) {
+/**
+ * A remote that answers `downAnswer` (a 500) to everything until `recover()`, then stores what it gets (in `stored`,
+ * in the order first seen); stopped by `cleanups`.
+ */
+async function remoteDownWith500(cleanups, downAnswer = { status: 500, body: 'Internal Server Error' }) {
   let down = true;
   const stored = new Set();
   const server = await startCannedServer((req) => {
-    if (down) return { status: 500, body: 'Internal Server Error' };
+    if (down) return downAnswer;
     for (const l of linesOf(req.body)) stored.add(l);
     return { status: 204 };
   });
   cleanups.push(() => server.stop());
   return { server, stored, recover: () => (down = false) };
+}
+
+/** Enqueues each line as a message of its own, 20 ms apart, as from a sensor flow. */
+async function enqueueOneByOne(stream, lines) {
+  for (const line of lines) {
+    await stream.enqueue([line]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe('writer: blocked and stalled streams', function () {
@@ -325,10 +336,7 @@ describe('writer: blocked and stalled streams', function () {
       const { server, stored, recover } = await remoteDownWith500(cleanups);
       const { stream, dropped } = await openStream(server.url, { drop: true });
       const all = lines(12);
-      for (const line of all) {
-        await stream.enqueue([line]);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await enqueueOneByOne(stream, all);
       await waitFor(() => server.requests.length >= 40);
       assert.strictEqual(dropped.length, 0);
       recover();
@@ -340,30 +348,21 @@ describe('writer: blocked and stalled streams', function () {
     it("one-line messages while a proxy answers 500 with its error page: not suspected, all delivered in order", async function () {
       // tinyproxy answers `500 Unable to connect` (an HTML page) while the remote refuses connections. Taken for the
       // remote's own 500, it would set single lines aside while later ones overtake them.
-      let down = true;
-      const firstSeen = [];
-      const server = await startCannedServer((req) => {
-        if (down) return { status: 500, headers: { 'content-type': 'text/html' }, body: '<html><head><title>500 Unable to connect</title></head></html>' };
-        for (const l of linesOf(req.body)) if (!firstSeen.includes(l)) firstSeen.push(l);
-        return { status: 204 };
-      });
-      cleanups.push(() => server.stop());
+      const page = { status: 500, headers: { 'content-type': 'text/html' }, body: '<html><head><title>500 Unable to connect</title></head></html>' };
+      const { server, stored, recover } = await remoteDownWith500(cleanups, page);
       const { stream, dropped } = await openStream(server.url, { drop: true });
       const all = lines(12);
-      for (const line of all) {
-        await stream.enqueue([line]);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await enqueueOneByOne(stream, all);
       await waitFor(() => server.requests.length >= 20);
       const r = stream.row();
       assert.strictEqual(r.state, 'retrying');
       assert.match(r.latestErrorMessage, /a proxy or gateway in front of the remote answered: 500 Unable to connect/);
       // Never bisected: every request while down carried the oldest line first.
       assert.deepStrictEqual([...new Set(server.requests.map((q) => linesOf(q.body)[0]))], [all[0]]);
-      down = false;
+      recover();
       await waitFor(() => stream.row().remainingLinesToBeSynced === 0);
       assert.strictEqual(dropped.length, 0);
-      assert.deepStrictEqual(firstSeen, all);
+      assert.deepStrictEqual([...stored], all, 'first deliveries in queue order');
     });
 
     it('a line the remote fails on only for a while is sent alone again before it is judged, and delivered', async function () {

@@ -77,9 +77,9 @@ export class StreamMetrics {
     return this.full.appendStarted();
   }
 
-  /** `recordBytes` as the queue counts them: without the last line's newline, which is counted here. */
+  /** `recordBytes` as the queue counts them (see lineBytesOfRecords). */
   appended(append: number, lines: number, recordBytes: number): void {
-    add(this.queued, { lines, bytes: recordBytes + 1 });
+    add(this.queued, { lines, bytes: lineBytesOfRecords(recordBytes, 1) });
     this.full.accepted(append);
   }
 
@@ -93,8 +93,7 @@ export class StreamMetrics {
    * 'refused' then, 'dropped' otherwise.
    */
   queueDropped(report: DroppedRecords): 'refused' | 'dropped' {
-    // The queue counts a record's bytes without its last newline; here every line has one.
-    const amount = { lines: report.lines, bytes: report.bytes + report.records };
+    const amount = { lines: report.lines, bytes: lineBytesOfRecords(report.bytes, report.records) };
     if (report.reason === 'queue-full' && this.policy === OVERFLOW_REJECT) {
       add(this.refused, amount);
       return 'refused';
@@ -145,6 +144,11 @@ export class StreamMetrics {
       },
     };
   }
+}
+
+/** The queue counts a record's bytes without its last newline; here every line has one, as the writer counts. */
+function lineBytesOfRecords(recordBytes: number, records: number): number {
+  return recordBytes + records;
 }
 
 function zero(): Amount {

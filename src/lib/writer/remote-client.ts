@@ -272,13 +272,12 @@ export class RemoteClient {
       const ok = status >= 200 && status < 300;
       const retryAfterHeader = status === 429 || status === 503 ? headerValue(response.headers['retry-after']) : undefined;
       const fromGateway = !ok && isGatewayAnswer(status, headerValue(response.headers['content-type']));
-      const errorText = ok ? '' : errorTextOf(raw, status);
       return {
         statusCode: status,
         // Whole (as read, redacted): an InfluxDB 3 partial write lists every refused line in it.
         body: redact(raw, this.secrets),
         retryAfterMs: parseRetryAfterHeader(retryAfterHeader),
-        errorMessage: this.clean(fromGateway ? `a proxy or gateway in front of the remote answered: ${errorText}` : errorText),
+        errorMessage: ok ? '' : this.errorMessageOf(raw, status, fromGateway),
         bytesSent,
         version: headerValue(response.headers['x-influxdb-version']),
         ...(fromGateway ? { fromGateway } : {}),
@@ -296,6 +295,11 @@ export class RemoteClient {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  private errorMessageOf(body: string, status: number, fromGateway: boolean): string {
+    const text = errorTextOf(body, status);
+    return this.clean(fromGateway ? `a proxy or gateway in front of the remote answered: ${text}` : text);
   }
 
   private clean(text: string): string {
