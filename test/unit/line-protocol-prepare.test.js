@@ -182,6 +182,13 @@ describe('line-protocol: prepareLines', function () {
     assert.deepStrictEqual(out.lines, ['温度,ort=München v="🚀" 1000000', `мера v=1 ${NOW}`]);
   });
 
+  it('converts the timestamp of a unicode line that takes the exact (BigInt) path', function () {
+    // A leading zero and an out-of-range value: the timestamp is found from the line's end, in characters.
+    const out = prepareLines('温度,ort=München v="🚀" 012\nmüde v=1 9223372036854775', { precision: 'ms', nowNs: NOW });
+    assert.deepStrictEqual(out.lines, ['温度,ort=München v="🚀" 12000000']);
+    assert.deepStrictEqual(out.errors, [{ lineNumber: 2, reason: "timestamp 9223372036854775 ms is out of InfluxDB's range once converted to ns" }]);
+  });
+
   it('splits lines as InfluxDB does: a newline inside a string or after a backslash is refused, not split', function () {
     // InfluxDB stores `m v="first\nsecond"` as one point; cut in two, the second half `b v=1` would be stored on its own.
     const out = prepareLines('m v="first\nsecond" 1\nm,t=a\\\nb v=1 2\nm v=3 3', { precision: 'ns', nowNs: NOW });

@@ -341,6 +341,17 @@ describe('line-protocol: malformed lines', function () {
     assert.match(reason, /^invalid field value "(\\u00[0-9a-f]{2}|\\[a-z])+…" for key "v"$/);
   });
 
+  it('never cuts a character in two when it shortens a token (lines are read as UTF-8 bytes)', function () {
+    const reason = reasonFor(`m v=${'é🚀'.repeat(40)}`);
+    assert.ok(!reason.includes('\ufffd'), reason);
+    assert.match(reason, /^invalid field value "(é🚀)+(é)?…" for key "v"$/);
+  });
+
+  it('takes a 20-digit timestamp with a leading zero by its value', function () {
+    assert.strictEqual(parsed('m v=1 09223372036854775806').timestamp, 9223372036854775806n);
+    assert.strictEqual(reasonFor('m v=1 09223372036854775807'), 'timestamp "09223372036854775807" is out of range');
+  });
+
   it('refuses a series key longer than 65535 bytes', function () {
     assert.strictEqual(reasonFor(`m,t=${'é'.repeat(33000)} v=1`), 'series key is longer than 65535 bytes');
     assert.ok(parseLine(`m,t=${'x'.repeat(60000)} v=1`).ok);

@@ -5,6 +5,7 @@ import type { LineError, Precision, PrepareOptions, PreparedLines } from './type
 import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, currentTimeNs, isPrecision, precisionMultiplier } from './precision';
 import { isSkippedWhitespace, scanRange, type LineScan } from './scan';
 import { PointConversionError, describeType, pointObjectToLine } from './serialize';
+import { asciiText } from './bytes';
 
 const SPACE = 32;
 const HASH = 35;
@@ -18,6 +19,28 @@ const MINUS = 45;
 const ZERO = 48;
 /** The largest |ns| InfluxDB takes, as digits (19 of them). */
 const MAX_NS_DIGITS = String(MAX_TIMESTAMP_NS);
+
+/**
+ * A payload's text and its UTF-8 bytes. Lines are scanned on the bytes (the scanner reads them several times
+ * faster than a string) and queued as strings cut from the text.
+ */
+interface Source {
+  text: string;
+  bytes: Buffer;
+  /** Whether the text is ASCII, so that its offsets are the bytes' offsets and a line is a slice of it. */
+  ascii: boolean;
+}
+
+function sourceOf(text: string, bytes?: Buffer): Source {
+  // A string holds as many UTF-16 units as its UTF-8 bytes only when every character is ASCII.
+  const encoded = bytes !== undefined && bytes.length === text.length ? bytes : Buffer.from(text, 'utf8');
+  return { text, bytes: encoded, ascii: encoded.length === text.length };
+}
+
+/** The text of the bytes [start, end) of the source. */
+function lineText(source: Source, start: number, end: number): string {
+  return source.ascii ? source.text.slice(start, end) : source.bytes.toString('utf8', start, end);
+}
 
 interface Context {
   precision: Precision;
@@ -38,9 +61,9 @@ function createContext(options: PrepareOptions | undefined, caller: string): Con
 }
 
 /** Blank (spaces, tabs, NUL bytes) or, like InfluxDB, `#` as the first other character. */
-function isSkippable(text: string, start: number, end: number): boolean {
+function isSkippable(bytes: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+    const c = bytes[i];
     if (isSkippedWhitespace(c)) continue;
     return c === HASH;
   }
@@ -48,13 +71,14 @@ function isSkippable(text: string, start: number, end: number): boolean {
 }
 
 /**
- * Adds the line `text[start, end)`. It is validated in place and cut out of the payload only if it is kept,
- * the cheapest way through a large payload. What InfluxDB ignores (whitespace before the measurement and
- * after the last token) is left out of the queued line.
+ * Adds the line at bytes [start, end) of the source. It is validated in place and cut out of the payload only
+ * if it is kept, the cheapest way through a large payload. What InfluxDB ignores (whitespace before the
+ * measurement and after the last token) is left out of the queued line.
  */
-function addLine(text: string, start: number, end: number, lineNumber: number, ctx: Context, out: PreparedLines, scanned = false, joined = false): void {
-  const first = text.charCodeAt(start);
-  if ((end === start || isSkippedWhitespace(first) || first === HASH) && isSkippable(text, start, end)) {
+function addLine(source: Source, start: number, end: number, lineNumber: number, ctx: Context, out: PreparedLines, scanned = false, joined = false): void {
+  const bytes = source.bytes;
+  const first = bytes[start];
+  if ((end === start || isSkippedWhitespace(first) || first === HASH) && isSkippable(bytes, start, end)) {
     out.skipped++;
     return;
   }
@@ -66,7 +90,7 @@ function addLine(text: string, start: number, end: number, lineNumber: number, c
     return;
   }
   // `scanned`: lineEnd has just scanned exactly this range, and the scanner's result object still holds it.
-  const scan = scanned ? lastScan : scanRange(text, start, end, null);
+  const scan = scanned ? lastScan : scanRange(bytes, start, end, null);
   if (scan.reason !== '') {
     out.errors.push({ lineNumber, reason: scan.reason });
     return;
@@ -74,45 +98,48 @@ function addLine(text: string, start: number, end: number, lineNumber: number, c
   if (scan.timestampStart < 0) {
     // InfluxDB pairs a backslash with the byte after it, so the appended " <now>" would become part of the last
     // value (`s="a"\` would be stored as `"a"\ 1700…`). InfluxDB itself stamps such a line; we cannot.
-    if (text.charCodeAt(scan.fieldsEnd - 1) === BACKSLASH) {
+    if (bytes[scan.fieldsEnd - 1] === BACKSLASH) {
       out.errors.push({ lineNumber, reason: 'a line without a timestamp must not end with a backslash (the ingest timestamp would join its last value)' });
       return;
     }
-    out.lines.push(text.slice(scan.start, scan.fieldsEnd) + ctx.nowSuffix);
+    out.lines.push(lineText(source, scan.start, scan.fieldsEnd) + ctx.nowSuffix);
     return;
   }
-  const line = scan.start === 0 && scan.timestampEnd === text.length ? text : text.slice(scan.start, scan.timestampEnd);
+  const line = lineText(source, scan.start, scan.timestampEnd);
   if (ctx.multiplier === 1n) {
     out.lines.push(line); // the scanner has range-checked the ns value
   } else {
-    const at = scan.timestampStart - scan.start;
+    const { timestampStart, timestampEnd } = scan;
     // Multiplying by a power of ten is appending zeros: exact, and without a BigInt round trip per line, which
     // would weigh on every payload sent in a coarser precision. A leading zero (which BigInt would drop) takes
     // the general path.
-    const digitsAt = line.charCodeAt(at) === MINUS ? at + 1 : at;
-    if (line.charCodeAt(digitsAt) !== ZERO && zerosKeepInRange(line, digitsAt, ctx.zeros.length)) {
+    const digitsAt = bytes[timestampStart] === MINUS ? timestampStart + 1 : timestampStart;
+    if (bytes[digitsAt] !== ZERO && zerosKeepInRange(bytes, digitsAt, timestampEnd, ctx.zeros.length)) {
       out.lines.push(line + ctx.zeros);
       return;
     }
-    const ns = BigInt(line.slice(at)) * ctx.multiplier;
+    const written = asciiText(bytes, timestampStart, timestampEnd);
+    const ns = BigInt(written) * ctx.multiplier;
     if (ns < MIN_TIMESTAMP_NS || ns > MAX_TIMESTAMP_NS) {
-      out.errors.push({ lineNumber, reason: `timestamp ${line.slice(at)} ${ctx.precision} is out of InfluxDB's range once converted to ns` });
+      out.errors.push({ lineNumber, reason: `timestamp ${written} ${ctx.precision} is out of InfluxDB's range once converted to ns` });
       return;
     }
-    out.lines.push(line.slice(0, at) + String(ns));
+    // The timestamp is the line's last token, and ASCII: as many characters as bytes.
+    out.lines.push(line.slice(0, line.length - written.length) + String(ns));
   }
 }
 
 /**
- * Whether the digits `line[from..]` (no sign, no leading zero) followed by `zeros` zeros stay within InfluxDB's
- * range. With 19 digits in all, the value fits when its own digits are at most the first digits of the limit.
+ * Whether the digits `bytes[from, end)` (no sign, no leading zero) followed by `zeros` zeros stay within
+ * InfluxDB's range. With 19 digits in all, the value fits when its own digits are at most the first digits of
+ * the limit.
  */
-function zerosKeepInRange(line: string, from: number, zeros: number): boolean {
-  const digits = line.length - from;
+function zerosKeepInRange(bytes: Buffer, from: number, end: number, zeros: number): boolean {
+  const digits = end - from;
   const total = digits + zeros;
   if (total !== MAX_NS_DIGITS.length) return total < MAX_NS_DIGITS.length;
   for (let k = 0; k < digits; k++) {
-    const c = line.charCodeAt(from + k);
+    const c = bytes[from + k];
     const limit = MAX_NS_DIGITS.charCodeAt(k);
     if (c !== limit) return c < limit;
   }
@@ -142,42 +169,40 @@ let lastScan: LineScan = { reason: 'not scanned', start: 0, fieldsEnd: -1, times
  * escapes differently), and the line up to the newline does not scan as valid. A valid line there ends outside
  * any string (the field scan ended unquoted, and a timestamp has no quotes), so the newline ends it.
  */
-function lineEnd(text: string, start: number, hint: SplitHint): number {
-  const n = text.length;
-  const plain = text.indexOf('\n', start);
-  const newlineAt = plain === -1 ? n : plain;
+function lineEnd(bytes: Buffer, start: number, hint: SplitHint): number {
+  const newlineAt = nextIndex(bytes, NEWLINE, start);
   hint.scanned = false;
   hint.joined = false;
-  if (hint.quote < start) hint.quote = nextIndex(text, '"', start);
-  if (hint.backslash < start) hint.backslash = nextIndex(text, '\\', start);
+  if (hint.quote < start) hint.quote = nextIndex(bytes, QUOTE, start);
+  if (hint.backslash < start) hint.backslash = nextIndex(bytes, BACKSLASH, start);
   if (hint.quote >= newlineAt && hint.backslash >= newlineAt) return newlineAt;
-  if (hint.doubleBackslash < start) hint.doubleBackslash = nextIndex(text, '\\\\', start);
-  if (hint.doubleBackslash >= newlineAt && newlineAt > start && text.charCodeAt(newlineAt - 1) !== BACKSLASH) {
-    const end = newlineAt > start && text.charCodeAt(newlineAt - 1) === CR ? newlineAt - 1 : newlineAt;
-    const first = text.charCodeAt(start);
+  if (hint.doubleBackslash < start) hint.doubleBackslash = nextIndex(bytes, DOUBLE_BACKSLASH, start);
+  if (hint.doubleBackslash >= newlineAt && newlineAt > start && bytes[newlineAt - 1] !== BACKSLASH) {
+    const end = newlineAt > start && bytes[newlineAt - 1] === CR ? newlineAt - 1 : newlineAt;
+    const first = bytes[start];
     if (!isSkippedWhitespace(first) && first !== HASH) {
-      lastScan = scanRange(text, start, end, null);
+      lastScan = scanRange(bytes, start, end, null);
       if (lastScan.reason === '') {
         hint.scanned = true;
         return newlineAt;
       }
     }
   }
-  const end = splitterEnd(text, start);
+  const end = splitterEnd(bytes, start);
   hint.joined = end > newlineAt;
   return end;
 }
 
 /** InfluxDB's splitter, byte for byte. */
-function splitterEnd(text: string, start: number): number {
-  const n = text.length;
+function splitterEnd(bytes: Buffer, start: number): number {
+  const n = bytes.length;
   let quoted = false;
   let inFields = false;
   let equals = 0;
   let commas = 0;
   let i = start;
   while (i < n) {
-    const c = text.charCodeAt(i);
+    const c = bytes[i];
     if (c === BACKSLASH && i + 2 < n) {
       i += 2;
       continue;
@@ -206,24 +231,28 @@ function splitterEnd(text: string, start: number): number {
   return i;
 }
 
-function nextIndex(text: string, char: string, from: number): number {
-  const at = text.indexOf(char, from);
-  return at === -1 ? text.length : at;
+const DOUBLE_BACKSLASH = Buffer.from('\\\\', 'latin1');
+
+/** Where the next `needle` is at or after `from`, the end of the bytes when there is none. */
+function nextIndex(bytes: Buffer, needle: number | Buffer, from: number): number {
+  const at = bytes.indexOf(needle, from);
+  return at === -1 ? bytes.length : at;
 }
 
-/** Adds every line of `text`, numbering from `firstLineNumber`; returns the number of lines it held. */
-function addText(text: string, firstLineNumber: number, ctx: Context, out: PreparedLines): number {
-  const n = text.length;
+/** Adds every line of the source, numbering from `firstLineNumber`; returns the number of lines it held. */
+function addText(source: Source, firstLineNumber: number, ctx: Context, out: PreparedLines): number {
+  const bytes = source.bytes;
+  const n = bytes.length;
   let lineNumber = firstLineNumber;
   let start = 0;
   const hint: SplitHint = { quote: -1, backslash: -1, doubleBackslash: -1, scanned: false, joined: false };
   while (start < n) {
-    let end = lineEnd(text, start, hint);
+    let end = lineEnd(bytes, start, hint);
     const next = end + 1;
-    if (end > start && text.charCodeAt(end - 1) === CR) end--;
-    addLine(text, start, end, lineNumber, ctx, out, hint.scanned, hint.joined);
+    if (end > start && bytes[end - 1] === CR) end--;
+    addLine(source, start, end, lineNumber, ctx, out, hint.scanned, hint.joined);
     // A line that holds newlines (refused above) still counts them, so later line numbers match the text.
-    if (hint.joined) for (let k = text.indexOf('\n', start); k !== -1 && k < end; k = text.indexOf('\n', k + 1)) lineNumber++;
+    if (hint.joined) for (let k = bytes.indexOf(NEWLINE, start); k !== -1 && k < end; k = bytes.indexOf(NEWLINE, k + 1)) lineNumber++;
     lineNumber++;
     start = next;
   }
@@ -242,7 +271,7 @@ export function prepareLines(text: string, options: PrepareOptions): PreparedLin
     out.errors.push({ lineNumber: 0, reason: `expected a string, got ${describeType(text)}` });
     return out;
   }
-  addText(text, 1, ctx, out);
+  addText(sourceOf(text), 1, ctx, out);
   return out;
 }
 
@@ -256,11 +285,15 @@ function isSerialisedBuffer(value: unknown): value is { type: 'Buffer'; data: nu
   return typeof value === 'object' && candidate !== null && candidate.type === 'Buffer' && Array.isArray(candidate.data);
 }
 
-function decode(bytes: Uint8Array | { data: number[] }): string {
-  const buffer = isBytes(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.from(bytes.data);
-  const text = buffer.toString('utf8');
-  // A file saved by an editor may start with a byte order mark, which is not part of the measurement.
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+function decode(bytes: Uint8Array | { data: number[] }): Source {
+  let buffer = isBytes(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.from(bytes.data);
+  let text = buffer.toString('utf8');
+  // A file saved by an editor may start with a byte order mark (EF BB BF), which is not part of the measurement.
+  if (text.charCodeAt(0) === 0xfeff) {
+    text = text.slice(1);
+    buffer = buffer.subarray(3);
+  }
+  return sourceOf(text, buffer);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -278,7 +311,8 @@ function addObject(value: unknown, index: number, lineNumber: number, ctx: Conte
   }
   // The object's timestamp is already in ns; validation also guards against anything the
   // serialiser might let through that the server would refuse.
-  addLine(line, 0, line.length, lineNumber, nsCtx, out);
+  const source = sourceOf(line);
+  addLine(source, 0, source.bytes.length, lineNumber, nsCtx, out);
 }
 
 const EXPECTED = 'a string, a Buffer, a point object or an array of them';
@@ -294,7 +328,7 @@ export function preparePayload(payload: unknown, options: PrepareOptions): Prepa
   const nsCtx: Context = { precision: 'ns', multiplier: 1n, zeros: '', nowSuffix: ctx.nowSuffix };
   const out: PreparedLines = { lines: [], errors: [], skipped: 0 };
   if (typeof payload === 'string') {
-    addText(payload, 1, ctx, out);
+    addText(sourceOf(payload), 1, ctx, out);
   } else if (isBytes(payload) || isSerialisedBuffer(payload)) {
     addText(decode(payload), 1, ctx, out);
   } else if (Array.isArray(payload)) {
@@ -302,7 +336,7 @@ export function preparePayload(payload: unknown, options: PrepareOptions): Prepa
     for (let index = 0; index < payload.length; index++) {
       const element: unknown = payload[index];
       if (typeof element === 'string') {
-        lineNumber += addText(element, lineNumber, ctx, out);
+        lineNumber += addText(sourceOf(element), lineNumber, ctx, out);
       } else if (isBytes(element) || isSerialisedBuffer(element)) {
         lineNumber += addText(decode(element), lineNumber, ctx, out);
       } else if (isPlainObject(element)) {

@@ -35,7 +35,8 @@
 // Validation-only callers (prepareLines) pass no point and the scanner allocates nothing on valid lines.
 import type { FieldValue, ParseResult, ParsedPoint } from './types';
 import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from './precision';
-import { SAFE_INT64_DIGITS, quote, scanScalar, scanValueSyntax } from './scalar';
+import { asciiText, isAsciiText, utf8Text, whileReading } from './bytes';
+import { quote, scanScalar, scanValueSyntax } from './scalar';
 
 const NUL = 0;
 const TAB = 9;
@@ -54,7 +55,7 @@ const LOWER_T = 116;
 /** InfluxDB's limit on the series key (measurement, tags and one field key), in UTF-8 bytes. */
 const MAX_KEY_BYTES = 65535;
 
-/** The outcome of scanLine. The object is reused: read it before the next call. */
+/** The outcome of scanRange. The object is reused: read it before the next call. */
 export interface LineScan {
   /** '' when the line is valid, otherwise a short reason. */
   reason: string;
@@ -99,67 +100,55 @@ export function isSkippedWhitespace(c: number): boolean {
   return c === SPACE || c === TAB || c === NUL;
 }
 
-/** Drops the backslash before the characters of `escapes` (a single left-to-right pass, as InfluxDB does). */
-function unescape(line: string, start: number, end: number, escapes: string): string {
-  const backslash = line.indexOf('\\', start);
-  if (backslash === -1 || backslash >= end) return line.slice(start, end);
+/**
+ * The text of `line[start, end)` without the backslash before the bytes of `escapes` (a single left-to-right
+ * pass, as InfluxDB does). A backslash is ASCII, so the pieces between them are whole UTF-8 characters.
+ */
+function unescape(line: Buffer, start: number, end: number, escapes: readonly number[]): string {
+  const backslash = line.indexOf(BACKSLASH, start);
+  if (backslash === -1 || backslash >= end) return utf8Text(line, start, end);
   let out = '';
   let copied = start;
   for (let i = start; i < end - 1; i++) {
-    if (line.charCodeAt(i) !== BACKSLASH) continue;
-    if (escapes.indexOf(line[i + 1]) !== -1) {
-      out += line.slice(copied, i);
+    if (line[i] !== BACKSLASH) continue;
+    if (escapes.includes(line[i + 1])) {
+      out += utf8Text(line, copied, i);
       copied = i + 1;
       i++;
     }
   }
-  return out + line.slice(copied, end);
+  return out + utf8Text(line, copied, end);
 }
 
-const NAME_ESCAPES = ', ="'; // measurement and field keys
-const TAG_ESCAPES = ', =';
-const STRING_ESCAPES = '"\\';
 
-function sameText(line: string, aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
+const NAME_ESCAPES = [COMMA, SPACE, EQUALS, QUOTE]; // measurement and field keys
+const TAG_ESCAPES = [COMMA, SPACE, EQUALS];
+const STRING_ESCAPES = [QUOTE, BACKSLASH];
+
+function sameText(line: Buffer, aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
   if (aEnd - aStart !== bEnd - bStart) return false;
   for (let k = 0; k < aEnd - aStart; k++) {
-    if (line.charCodeAt(aStart + k) !== line.charCodeAt(bStart + k)) return false;
+    if (line[aStart + k] !== line[bStart + k]) return false;
   }
   return true;
 }
 
-function isText(line: string, start: number, end: number, text: string): boolean {
-  return end - start === text.length && line.startsWith(text, start);
-}
-
-function keyTooLong(line: string, lineStart: number, keyEnd: number, fieldKeyStart: number, fieldKeyEnd: number): boolean {
-  // A UTF-16 unit is at most 3 UTF-8 bytes, so short keys need no byte count.
+function keyTooLong(lineStart: number, keyEnd: number, fieldKeyStart: number, fieldKeyEnd: number): boolean {
   // InfluxDB counts the series key plus the field key and a 4-byte separator.
-  const units = keyEnd - lineStart + (fieldKeyEnd - fieldKeyStart) + 4;
-  if (units * 3 <= MAX_KEY_BYTES) return false;
-  const bytes = Buffer.byteLength(line.slice(lineStart, keyEnd)) + Buffer.byteLength(line.slice(fieldKeyStart, fieldKeyEnd)) + 4;
-  return bytes > MAX_KEY_BYTES;
-}
-
-/**
- * Scans one line (no newline). When `point` is given, it is filled with the unescaped content.
- * The returned object is shared between calls.
- */
-export function scanLine(line: string, point: ParsedPoint | null): LineScan {
-  return scanRange(line, 0, line.length, point);
+  return keyEnd - lineStart + (fieldKeyEnd - fieldKeyStart) + 4 > MAX_KEY_BYTES;
 }
 
 /**
  * Scans the line `text[start, end)` (no newline); the offsets in the result are indexes into `text`.
  * A payload is validated in place: cutting it into line strings first would make a string per line to collect.
  */
-export function scanRange(line: string, start: number, end: number, point: ParsedPoint | null): LineScan {
+export function scanRange(line: Buffer, start: number, end: number, point: ParsedPoint | null): LineScan {
   const n = end;
-  while (start < n && isSkippedWhitespace(line.charCodeAt(start))) start++;
+  while (start < n && isSkippedWhitespace(line[start])) start++;
   result.start = start;
   result.fieldsEnd = -1;
   if (start === n) return fail('empty line');
-  let c = line.charCodeAt(start);
+  let c = line[start];
   if (c === COMMA) return fail('missing measurement');
   // InfluxDB skips such a line as a comment (prepareLines counts it as skipped, not as a point).
   if (c === HASH) return fail('measurement cannot start with "#" (the line reads as a comment)');
@@ -171,7 +160,7 @@ export function scanRange(line: string, start: number, end: number, point: Parse
   for (;;) {
     i++;
     if (i >= n) return fail('missing field set');
-    c = line.charCodeAt(i);
+    c = line[i];
     if ((c === COMMA || c === SPACE) && previous !== BACKSLASH) break;
     previous = c;
   }
@@ -182,13 +171,13 @@ export function scanRange(line: string, start: number, end: number, point: Parse
   while (c === COMMA) {
     i++;
     const keyStart = i;
-    c = i < n ? line.charCodeAt(i) : SPACE;
+    c = i < n ? line[i] : SPACE;
     if (c === SPACE || c === COMMA || c === EQUALS) return fail('missing tag key');
     for (;;) {
       previous = c;
       i++;
       if (i >= n) return fail(`missing tag value for key ${quote(line, keyStart, i)}`);
-      c = line.charCodeAt(i);
+      c = line[i];
       if (previous === BACKSLASH) continue;
       if (c === SPACE || c === COMMA) return fail(`missing tag value for key ${quote(line, keyStart, i)}`);
       if (c === EQUALS) break;
@@ -196,23 +185,23 @@ export function scanRange(line: string, start: number, end: number, point: Parse
     const keyEnd = i;
     i++;
     const valueStart = i;
-    c = i < n ? line.charCodeAt(i) : SPACE;
+    c = i < n ? line[i] : SPACE;
     if (c === COMMA || c === SPACE) return fail(`missing tag value for key ${quote(line, keyStart, keyEnd)}`);
     // The first byte of a value may be anything else, `=` included.
     for (;;) {
       previous = c;
       i++;
       if (i >= n) return fail('missing field set');
-      c = line.charCodeAt(i);
+      c = line[i];
       if (previous === BACKSLASH) continue;
       if (c === EQUALS) return fail(`unescaped "=" in tag value for key ${quote(line, keyStart, keyEnd)}`);
       if (c === COMMA || c === SPACE) break;
     }
     // The reserved keys start with `t` or `_`: the first byte spares most keys the comparisons.
-    const keyFirst = line.charCodeAt(keyStart);
-    if (keyFirst === LOWER_T && isText(line, keyStart, keyEnd, 'time')) return fail('tag key "time" is reserved by InfluxDB');
+    const keyFirst = line[keyStart];
+    if (keyFirst === LOWER_T && isAsciiText(line, keyStart, keyEnd, 'time')) return fail('tag key "time" is reserved by InfluxDB');
     // InfluxDB 2 answers "cannot use reserved tag key" for these; InfluxDB 1 stores them.
-    if (keyFirst === UNDERSCORE && (isText(line, keyStart, keyEnd, '_field') || isText(line, keyStart, keyEnd, '_measurement'))) {
+    if (keyFirst === UNDERSCORE && (isAsciiText(line, keyStart, keyEnd, '_field') || isAsciiText(line, keyStart, keyEnd, '_measurement'))) {
       return fail(`tag key ${quote(line, keyStart, keyEnd)} is reserved by InfluxDB 2`);
     }
     // InfluxDB compares the keys as written.
@@ -228,11 +217,11 @@ export function scanRange(line: string, start: number, end: number, point: Parse
     if (point) point.tags.push([unescape(line, keyStart, keyEnd, TAG_ESCAPES), unescape(line, valueStart, i, TAG_ESCAPES)]);
   }
   const seriesKeyEnd = i;
-  if (keyTooLong(line, start, seriesKeyEnd, 0, 0)) return fail(`series key is longer than ${MAX_KEY_BYTES} bytes`);
+  if (keyTooLong(start, seriesKeyEnd, 0, 0)) return fail(`series key is longer than ${MAX_KEY_BYTES} bytes`);
 
   // Field set, first pass (InfluxDB's scanFields).
   i++;
-  while (i < n && isSkippedWhitespace(line.charCodeAt(i))) i++;
+  while (i < n && isSkippedWhitespace(line[i])) i++;
   const fieldsStart = i;
   let quoted = false;
   let equals = 0;
@@ -240,7 +229,7 @@ export function scanRange(line: string, start: number, end: number, point: Parse
   let lastEquals = fieldsStart;
   let sawBackslash = false;
   while (i < n) {
-    c = line.charCodeAt(i);
+    c = line[i];
     if (c === BACKSLASH) {
       sawBackslash = true;
       if (i + 1 < n) {
@@ -262,15 +251,15 @@ export function scanRange(line: string, start: number, end: number, point: Parse
         firstPassEquals = grown;
       }
       firstPassEquals[equals - 1] = i;
-      const before = line.charCodeAt(i - 1);
-      if ((before === SPACE || before === COMMA) && line.charCodeAt(i - 2) !== BACKSLASH) return fail('missing field key');
+      const before = line[i - 1];
+      if ((before === SPACE || before === COMMA) && line[i - 2] !== BACKSLASH) return fail('missing field key');
       if (i + 1 >= n) return fail(`missing value for field key ${quote(line, fieldKeyStart(line, fieldsStart, i), i)}`);
-      const next = line.charCodeAt(i + 1);
+      const next = line[i + 1];
       if (next === COMMA || next === SPACE) return fail(`missing value for field key ${quote(line, fieldKeyStart(line, fieldsStart, i), i)}`);
       if (next !== QUOTE) {
         let valueEnd = i + 1;
         while (valueEnd < n) {
-          const v = line.charCodeAt(valueEnd);
+          const v = line[valueEnd];
           if (v === COMMA || v === SPACE) break;
           valueEnd++;
         }
@@ -303,15 +292,15 @@ export function scanRange(line: string, start: number, end: number, point: Parse
 
   // Timestamp.
   i = fieldsEnd;
-  while (i < n && isSkippedWhitespace(line.charCodeAt(i))) i++;
+  while (i < n && isSkippedWhitespace(line[i])) i++;
   const timestampStart = i;
-  if (i < n && line.charCodeAt(i) === MINUS) i++;
+  if (i < n && line[i] === MINUS) i++;
   while (i < n) {
-    const t = line.charCodeAt(i);
+    const t = line[i];
     if (t === SPACE) break;
     if (!isDigit(t)) {
       let tokenEnd = i;
-      while (tokenEnd < n && line.charCodeAt(tokenEnd) !== SPACE) tokenEnd++;
+      while (tokenEnd < n && line[tokenEnd] !== SPACE) tokenEnd++;
       return fail(`invalid timestamp ${quote(line, timestampStart, tokenEnd)} (must be an integer)`);
     }
     i++;
@@ -324,33 +313,53 @@ export function scanRange(line: string, start: number, end: number, point: Parse
     if (point) point.timestamp = null;
     return result;
   }
-  if (timestampEnd - timestampStart === 1 && line.charCodeAt(timestampStart) === MINUS) {
+  if (timestampEnd - timestampStart === 1 && line[timestampStart] === MINUS) {
     return fail('invalid timestamp "-" (must be an integer)');
   }
   for (let rest = timestampEnd; rest < n; rest++) {
-    if (line.charCodeAt(rest) !== SPACE) {
+    if (line[rest] !== SPACE) {
       return fail(`unexpected text after the timestamp: ${quote(line, rest, n)}`);
     }
   }
   // A timestamp outside the ns range is out of range in any coarser precision too.
-  const digits = timestampEnd - timestampStart - (line.charCodeAt(timestampStart) === MINUS ? 1 : 0);
-  if (digits > SAFE_INT64_DIGITS || point) {
-    const ts = BigInt(line.slice(timestampStart, timestampEnd));
-    if (ts < MIN_TIMESTAMP_NS || ts > MAX_TIMESTAMP_NS) return fail(`timestamp ${quote(line, timestampStart, timestampEnd)} is out of range`);
-    if (point) point.timestamp = ts;
-  }
+  if (!isWithinNsRange(line, timestampStart, timestampEnd)) return fail(`timestamp ${quote(line, timestampStart, timestampEnd)} is out of range`);
+  if (point) point.timestamp = BigInt(asciiText(line, timestampStart, timestampEnd));
   result.reason = '';
   result.timestampStart = timestampStart;
   result.timestampEnd = timestampEnd;
   return result;
 }
 
+/** The largest |ns| InfluxDB takes, as the ASCII digits it is written with (19 of them). */
+const MAX_NS_DIGITS = Buffer.from(String(MAX_TIMESTAMP_NS), 'latin1');
+
+/**
+ * Whether the integer token `line[start, end)` lies in InfluxDB's range (MIN_TIMESTAMP_NS = -MAX_TIMESTAMP_NS).
+ * Timestamps in ns have 19 digits: comparing them with the limit's digits spares a BigInt per line.
+ */
+function isWithinNsRange(line: Buffer, start: number, end: number): boolean {
+  const digitsStart = line[start] === MINUS ? start + 1 : start;
+  const digits = end - digitsStart;
+  if (digits < MAX_NS_DIGITS.length) return true;
+  if (digits === MAX_NS_DIGITS.length && line[digitsStart] !== ZERO) {
+    for (let k = 0; k < digits; k++) {
+      const c = line[digitsStart + k];
+      const limit = MAX_NS_DIGITS[k];
+      if (c !== limit) return c < limit;
+    }
+    return true;
+  }
+  // Leading zeros, or more digits than any value in range has.
+  const ts = BigInt(asciiText(line, start, end));
+  return ts >= MIN_TIMESTAMP_NS && ts <= MAX_TIMESTAMP_NS;
+}
+
 /** Start of the field key that ends at `equalsAt` in the first pass (for reasons only). */
-function fieldKeyStart(line: string, fieldsStart: number, equalsAt: number): number {
+function fieldKeyStart(line: Buffer, fieldsStart: number, equalsAt: number): number {
   let k = equalsAt;
   while (k > fieldsStart) {
-    const c = line.charCodeAt(k - 1);
-    if ((c === COMMA || c === SPACE) && !(k - 2 >= fieldsStart && line.charCodeAt(k - 2) === BACKSLASH)) break;
+    const c = line[k - 1];
+    if ((c === COMMA || c === SPACE) && !(k - 2 >= fieldsStart && line[k - 2] === BACKSLASH)) break;
     k--;
   }
   return k;
@@ -361,7 +370,7 @@ function fieldKeyStart(line: string, fieldsStart: number, equalsAt: number): num
  * '' (and fills `point.fields` when given).
  */
 function scanStoredFields(
-  line: string,
+  line: Buffer,
   lineStart: number,
   seriesKeyEnd: number,
   from: number,
@@ -389,15 +398,15 @@ function scanStoredFields(
     }
     // The key ends at the first `=` whose previous byte is not a backslash (the first byte always counts).
     let eq = i;
-    while (eq < to && !(line.charCodeAt(eq) === EQUALS && (eq === keyStart || line.charCodeAt(eq - 1) !== BACKSLASH))) eq++;
+    while (eq < to && !(line[eq] === EQUALS && (eq === keyStart || line[eq - 1] !== BACKSLASH))) eq++;
     if (eq > to - 2) return `field key ${quote(line, keyStart, Math.min(eq, to))} cannot be read by InfluxDB (a key must not end with a backslash)`;
     // The value ends at the next comma outside quotes; `\"` and `\\` do not count as quotes.
     let valueEnd = eq + 1;
     let quoted = false;
     while (valueEnd < to) {
-      const c = line.charCodeAt(valueEnd);
+      const c = line[valueEnd];
       if (c === BACKSLASH && valueEnd + 1 < to) {
-        const next = line.charCodeAt(valueEnd + 1);
+        const next = line[valueEnd + 1];
         if (next === QUOTE || next === BACKSLASH) {
           valueEnd += 2;
           continue;
@@ -426,7 +435,7 @@ const DROPPED = 'dropped';
 
 /** Checks the stored field number `count` and records it; returns KEPT, DROPPED (a `time` field) or a reason. */
 function addStoredField(
-  line: string,
+  line: Buffer,
   lineStart: number,
   seriesKeyEnd: number,
   keyStart: number,
@@ -438,9 +447,9 @@ function addStoredField(
 ): string {
   // A lone `"` here is not only refused: InfluxDB 1.6.7 panics and exits on it (seen with `m a\\=" ="`).
   if (type === 0) return `InfluxDB reads the field ${quote(line, keyStart, eq)} as ${quote(line, eq + 1, valueEnd)}, which is not a value`;
-  if (keyTooLong(line, lineStart, seriesKeyEnd, keyStart, eq)) return `series key is longer than ${MAX_KEY_BYTES} bytes`;
+  if (keyTooLong(lineStart, seriesKeyEnd, keyStart, eq)) return `series key is longer than ${MAX_KEY_BYTES} bytes`;
   // InfluxDB drops `time` fields before it compares types, so they cannot conflict.
-  const isTime = line.charCodeAt(keyStart) === LOWER_T && isText(line, keyStart, eq, 'time');
+  const isTime = line[keyStart] === LOWER_T && isAsciiText(line, keyStart, eq, 'time');
   for (let f = 0; f < count && !isTime; f++) {
     const at = 4 * f;
     if (fieldBounds[at + 3] !== type && sameText(line, fieldBounds[at], fieldBounds[at + 1], keyStart, eq)) {
@@ -459,29 +468,29 @@ function addStoredField(
 }
 
 /** The TYPE_* InfluxDB gives the value text [start, end), 0 when it cannot read it. */
-function storedType(line: string, start: number, end: number): number {
+function storedType(line: Buffer, start: number, end: number): number {
   if (end <= start) return 0;
-  const first = line.charCodeAt(start);
+  const first = line[start];
   if (first === QUOTE) return end - start >= 2 ? TYPE_STRING : 0;
   const scalar = scanScalar(line, start, end, false);
   if (typeof scalar === 'string') return 0;
-  const last = line.charCodeAt(end - 1);
+  const last = line[end - 1];
   if (isDigit(first) || first === MINUS || first === 46) return last === 105 ? TYPE_INTEGER : last === 117 ? TYPE_UNSIGNED : TYPE_FLOAT;
   return TYPE_BOOLEAN;
 }
 
 /** The TYPE_* of a value the first pass accepted. */
-function valueType(line: string, start: number, end: number): number {
-  const first = line.charCodeAt(start);
+function valueType(line: Buffer, start: number, end: number): number {
+  const first = line[start];
   if (first === QUOTE) return end - start >= 2 ? TYPE_STRING : 0;
   if (isDigit(first) || first === MINUS || first === 46) {
-    const last = line.charCodeAt(end - 1);
+    const last = line[end - 1];
     return last === 105 ? TYPE_INTEGER : last === 117 ? TYPE_UNSIGNED : TYPE_FLOAT;
   }
   return TYPE_BOOLEAN;
 }
 
-function storedValue(line: string, start: number, end: number, type: number): FieldValue {
+function storedValue(line: Buffer, start: number, end: number, type: number): FieldValue {
   // A string is the text between the first and the last byte, whatever the last byte is.
   if (type === TYPE_STRING) return { type: 'string', value: unescape(line, start + 1, end - 1, STRING_ESCAPES) };
   return scanScalar(line, start, end, true) as FieldValue;
@@ -492,8 +501,23 @@ export function parseLine(line: string): ParseResult {
   if (typeof line !== 'string') return { ok: false, reason: `expected a string, got ${line === null ? 'null' : typeof line}` };
   if (line.indexOf('\n') !== -1) return { ok: false, reason: 'line contains a newline (pass one line at a time)' };
   const point: ParsedPoint = { measurement: '', tags: [], fields: [], timestamp: null };
-  const scan = scanLine(line, point);
+  const bytes = Buffer.byteLength(line, 'utf8');
+  const ascii = bytes === line.length;
+  const scan = whileReading(ascii ? line : null, () => scanRange(bytesOf(line, bytes, ascii), 0, bytes, point));
   return scan.reason === '' ? { ok: true, point } : { ok: false, reason: scan.reason };
+}
+
+/** Reused for the lines parseLine reads, which are parsed one at a time: no Buffer to allocate per line. */
+let scratch = Buffer.allocUnsafeSlow(1024);
+/** Longer lines get a Buffer of their own, so that one huge line does not keep the scratch space huge. */
+const MAX_SCRATCH_BYTES = 64 * 1024;
+
+/** `line` as UTF-8 in a Buffer whose first `bytes` bytes hold it (the scanner reads no further). */
+function bytesOf(line: string, bytes: number, ascii: boolean): Buffer {
+  if (bytes > MAX_SCRATCH_BYTES) return Buffer.from(line, 'utf8');
+  if (bytes > scratch.length) scratch = Buffer.allocUnsafeSlow(MAX_SCRATCH_BYTES);
+  scratch.write(line, 0, bytes, ascii ? 'latin1' : 'utf8');
+  return scratch;
 }
 
 /** `bounds` if it holds `needed` entries, else a copy twice its size (lines with many tags or fields are rare). */

@@ -1,6 +1,6 @@
 // Turns points (parsed ones, or plain objects from a flow) into line protocol text.
 //
-// Everything written here must read back to the same values through scanLine, so values that line
+// Everything written here must read back to the same values through parseLine, so values that line
 // protocol cannot carry are refused instead of being mangled: newlines (payloads are split on them),
 // names ending in a backslash (the backslash would escape the delimiter that follows), a measurement
 // starting with "#" (the line would read as a comment), and names InfluxDB reserves.
