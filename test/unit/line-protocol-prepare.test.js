@@ -182,6 +182,26 @@ describe('line-protocol: prepareLines', function () {
     assert.deepStrictEqual(out.lines, ['温度,ort=München v="🚀" 1000000', `мера v=1 ${NOW}`]);
   });
 
+  it('prepares payloads one after the other alike, whatever their size (the encoding buffer is reused)', function () {
+    const line = (i) => `wärme,ort=Zürich v=${i} ${i + 1}`;
+    const big = Array.from({ length: 40000 }, (_, i) => line(i)).join('\n'); // over 1 MB: a buffer of its own
+    const small = [line(7), line(8)].join('\n');
+    const options = { precision: 'ns', nowNs: NOW };
+    const smallAlone = prepareLines(small, options).lines;
+    const bigOut = prepareLines(big, options).lines;
+    assert.strictEqual(bigOut.length, 40000);
+    assert.strictEqual(bigOut[39999], line(39999));
+    assert.deepStrictEqual(prepareLines(small, options).lines, smallAlone);
+    // A payload that fills more of the reused buffer, then a shorter one: nothing of the first is read again.
+    assert.strictEqual(prepareLines(big.split('\n', 2000).join('\n'), options).lines.length, 2000);
+    assert.deepStrictEqual(prepareLines(small, options).lines, smallAlone);
+    assert.deepStrictEqual(smallAlone, [line(7), line(8)]);
+    // Parsing between two payloads uses the same buffer: lines already prepared are not affected.
+    const kept = prepareLines(small, options).lines;
+    assert.ok(parseLine(`m,t=${'x'.repeat(5000)} v=1`).ok);
+    assert.deepStrictEqual(kept, [line(7), line(8)]);
+  });
+
   it('converts the timestamp of a unicode line that takes the exact (BigInt) path', function () {
     // A leading zero and an out-of-range value: the timestamp is found from the line's end, in characters.
     const out = prepareLines('温度,ort=München v="🚀" 012\nmüde v=1 9223372036854775', { precision: 'ms', nowNs: NOW });

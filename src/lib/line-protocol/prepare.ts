@@ -5,7 +5,7 @@ import type { LineError, Precision, PrepareOptions, PreparedLines } from './type
 import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, currentTimeNs, isPrecision, precisionMultiplier } from './precision';
 import { isSkippedWhitespace, scanRange, type LineScan } from './scan';
 import { PointConversionError, describeType, pointObjectToLine } from './serialize';
-import { asciiText } from './bytes';
+import { asciiText, encodeReusing } from './bytes';
 
 const SPACE = 32;
 const HASH = 35;
@@ -31,9 +31,14 @@ interface Source {
   ascii: boolean;
 }
 
+/** The source of `text`; `bytes`, when given, are its UTF-8 bytes. Read it before the next call. */
 function sourceOf(text: string, bytes?: Buffer): Source {
   // A string holds as many UTF-16 units as its UTF-8 bytes only when every character is ASCII.
-  const encoded = bytes !== undefined && bytes.length === text.length ? bytes : Buffer.from(text, 'utf8');
+  let encoded = bytes;
+  if (encoded === undefined || encoded.length !== text.length) {
+    const reused = encodeReusing(text);
+    encoded = reused.bytes.subarray(0, reused.length);
+  }
   return { text, bytes: encoded, ascii: encoded.length === text.length };
 }
 

@@ -35,7 +35,7 @@
 // Validation-only callers (prepareLines) pass no point and the scanner allocates nothing on valid lines.
 import type { FieldValue, ParseResult, ParsedPoint } from './types';
 import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from './precision';
-import { asciiText, isAsciiText, utf8Text, whileReading } from './bytes';
+import { asciiText, encodeReusing, isAsciiText, utf8Text, whileReading } from './bytes';
 import { quote, scanScalar, scanValueSyntax } from './scalar';
 
 const NUL = 0;
@@ -105,11 +105,13 @@ export function isSkippedWhitespace(c: number): boolean {
  * pass, as InfluxDB does). A backslash is ASCII, so the pieces between them are whole UTF-8 characters.
  */
 function unescape(line: Buffer, start: number, end: number, escapes: readonly number[]): string {
-  const backslash = line.indexOf(BACKSLASH, start);
-  if (backslash === -1 || backslash >= end) return utf8Text(line, start, end);
+  // Not line.indexOf: the buffer may run far past the line (a payload, or the reused encoding buffer).
+  let backslash = start;
+  while (backslash < end && line[backslash] !== BACKSLASH) backslash++;
+  if (backslash === end) return utf8Text(line, start, end);
   let out = '';
   let copied = start;
-  for (let i = start; i < end - 1; i++) {
+  for (let i = backslash; i < end - 1; i++) {
     if (line[i] !== BACKSLASH) continue;
     if (escapes.includes(line[i + 1])) {
       out += utf8Text(line, copied, i);
@@ -501,23 +503,9 @@ export function parseLine(line: string): ParseResult {
   if (typeof line !== 'string') return { ok: false, reason: `expected a string, got ${line === null ? 'null' : typeof line}` };
   if (line.indexOf('\n') !== -1) return { ok: false, reason: 'line contains a newline (pass one line at a time)' };
   const point: ParsedPoint = { measurement: '', tags: [], fields: [], timestamp: null };
-  const bytes = Buffer.byteLength(line, 'utf8');
-  const ascii = bytes === line.length;
-  const scan = whileReading(ascii ? line : null, () => scanRange(bytesOf(line, bytes, ascii), 0, bytes, point));
+  const { bytes, length } = encodeReusing(line);
+  const scan = whileReading(length === line.length ? line : null, () => scanRange(bytes, 0, length, point));
   return scan.reason === '' ? { ok: true, point } : { ok: false, reason: scan.reason };
-}
-
-/** Reused for the lines parseLine reads, which are parsed one at a time: no Buffer to allocate per line. */
-let scratch = Buffer.allocUnsafeSlow(1024);
-/** Longer lines get a Buffer of their own, so that one huge line does not keep the scratch space huge. */
-const MAX_SCRATCH_BYTES = 64 * 1024;
-
-/** `line` as UTF-8 in a Buffer whose first `bytes` bytes hold it (the scanner reads no further). */
-function bytesOf(line: string, bytes: number, ascii: boolean): Buffer {
-  if (bytes > MAX_SCRATCH_BYTES) return Buffer.from(line, 'utf8');
-  if (bytes > scratch.length) scratch = Buffer.allocUnsafeSlow(MAX_SCRATCH_BYTES);
-  scratch.write(line, 0, bytes, ascii ? 'latin1' : 'utf8');
-  return scratch;
 }
 
 /** `bounds` if it holds `needed` entries, else a copy twice its size (lines with many tags or fields are rare). */
