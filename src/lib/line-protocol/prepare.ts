@@ -2,7 +2,7 @@
 // timestamps, ready for the queue. Invalid lines are reported by line number and never block the
 // valid ones of the same payload.
 import type { LineError, Precision, PrepareOptions, PreparedLines } from './types';
-import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, currentTimeNs, isPrecision, precisionMultiplier } from './precision';
+import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, currentTimeNs, digitsWithinNsRange, isPrecision, precisionMultiplier } from './precision';
 import { isSkippedWhitespace, scanRange, type LineScan } from './scan';
 import { PointConversionError, describeType, pointObjectToLine } from './serialize';
 import { asciiText, encodeReusing } from './bytes';
@@ -17,9 +17,6 @@ const NEWLINE = 10;
 const CR = 13;
 const MINUS = 45;
 const ZERO = 48;
-/** The largest |ns| InfluxDB takes, as digits (19 of them). */
-const MAX_NS_DIGITS = String(MAX_TIMESTAMP_NS);
-
 /**
  * A payload's text and its UTF-8 bytes. Lines are scanned on the bytes (the scanner reads them several times
  * faster than a string) and queued as strings cut from the text.
@@ -119,7 +116,7 @@ function addLine(source: Source, start: number, end: number, lineNumber: number,
     // would weigh on every payload sent in a coarser precision. A leading zero (which BigInt would drop) takes
     // the general path.
     const digitsAt = bytes[timestampStart] === MINUS ? timestampStart + 1 : timestampStart;
-    if (bytes[digitsAt] !== ZERO && zerosKeepInRange(bytes, digitsAt, timestampEnd, ctx.zeros.length)) {
+    if (bytes[digitsAt] !== ZERO && digitsWithinNsRange(bytes, digitsAt, timestampEnd, ctx.zeros.length)) {
       out.lines.push(line + ctx.zeros);
       return;
     }
@@ -132,23 +129,6 @@ function addLine(source: Source, start: number, end: number, lineNumber: number,
     // The timestamp is the line's last token, and ASCII: as many characters as bytes.
     out.lines.push(line.slice(0, line.length - written.length) + String(ns));
   }
-}
-
-/**
- * Whether the digits `bytes[from, end)` (no sign, no leading zero) followed by `zeros` zeros stay within
- * InfluxDB's range. With 19 digits in all, the value fits when its own digits are at most the first digits of
- * the limit.
- */
-function zerosKeepInRange(bytes: Buffer, from: number, end: number, zeros: number): boolean {
-  const digits = end - from;
-  const total = digits + zeros;
-  if (total !== MAX_NS_DIGITS.length) return total < MAX_NS_DIGITS.length;
-  for (let k = 0; k < digits; k++) {
-    const c = bytes[from + k];
-    const limit = MAX_NS_DIGITS.charCodeAt(k);
-    if (c !== limit) return c < limit;
-  }
-  return true;
 }
 
 interface SplitHint {

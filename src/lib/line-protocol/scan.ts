@@ -32,9 +32,10 @@
 //    line without a timestamp that ends with a backslash is refused, as the appended ingest time would join
 //    its last value.
 //
-// Validation-only callers (prepareLines) pass no point and the scanner allocates nothing on valid lines.
+// Lines are read as UTF-8 bytes (bytes.ts says why); offsets are byte offsets. Validation-only callers
+// (prepareLines) pass no point and the scanner allocates nothing on valid lines.
 import type { FieldValue, ParseResult, ParsedPoint } from './types';
-import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from './precision';
+import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, digitsWithinNsRange } from './precision';
 import { asciiText, encodeReusing, isAsciiText, utf8Text, whileReading } from './bytes';
 import { quote, scanScalar, scanValueSyntax } from './scalar';
 
@@ -141,8 +142,8 @@ function keyTooLong(lineStart: number, keyEnd: number, fieldKeyStart: number, fi
 }
 
 /**
- * Scans the line `text[start, end)` (no newline); the offsets in the result are indexes into `text`.
- * A payload is validated in place: cutting it into line strings first would make a string per line to collect.
+ * Scans the line `line[start, end)` (no newline); the offsets in the result are indexes into `line`, which may
+ * hold a whole payload: it is validated in place, as cutting it into lines first would make one per line.
  */
 export function scanRange(line: Buffer, start: number, end: number, point: ParsedPoint | null): LineScan {
   const n = end;
@@ -332,26 +333,11 @@ export function scanRange(line: Buffer, start: number, end: number, point: Parse
   return result;
 }
 
-/** The largest |ns| InfluxDB takes, as the ASCII digits it is written with (19 of them). */
-const MAX_NS_DIGITS = Buffer.from(String(MAX_TIMESTAMP_NS), 'latin1');
-
-/**
- * Whether the integer token `line[start, end)` lies in InfluxDB's range (MIN_TIMESTAMP_NS = -MAX_TIMESTAMP_NS).
- * Timestamps in ns have 19 digits: comparing them with the limit's digits spares a BigInt per line.
- */
+/** Whether the integer token `line[start, end)` lies in InfluxDB's range. */
 function isWithinNsRange(line: Buffer, start: number, end: number): boolean {
   const digitsStart = line[start] === MINUS ? start + 1 : start;
-  const digits = end - digitsStart;
-  if (digits < MAX_NS_DIGITS.length) return true;
-  if (digits === MAX_NS_DIGITS.length && line[digitsStart] !== ZERO) {
-    for (let k = 0; k < digits; k++) {
-      const c = line[digitsStart + k];
-      const limit = MAX_NS_DIGITS[k];
-      if (c !== limit) return c < limit;
-    }
-    return true;
-  }
-  // Leading zeros, or more digits than any value in range has.
+  if (line[digitsStart] !== ZERO) return digitsWithinNsRange(line, digitsStart, end, 0);
+  // Leading zeros: BigInt reads past them.
   const ts = BigInt(asciiText(line, start, end));
   return ts >= MIN_TIMESTAMP_NS && ts <= MAX_TIMESTAMP_NS;
 }
