@@ -28,7 +28,11 @@ interface Source {
   ascii: boolean;
 }
 
-/** The source of `text`; `bytes`, when given, are its UTF-8 bytes. Read it before the next call. */
+/**
+ * The source of `text`; `bytes`, when given, are the bytes it was decoded from. Those serve only when ASCII: bytes
+ * that are not valid UTF-8 decode to U+FFFD, and the scanner must read the bytes of the text that is queued. Read
+ * the source before the next call (its bytes may be the reused encoding buffer).
+ */
 function sourceOf(text: string, bytes?: Buffer): Source {
   // A string holds as many UTF-16 units as its UTF-8 bytes only when every character is ASCII.
   let encoded = bytes;
