@@ -7,6 +7,8 @@
 //   write-in        the same behind this package's influxdb-write-in endpoint (/api/v2/write, token) instead of http in
 //   contrib-batch   node-red-contrib-influxdb 0.7 `influxdb batch` (influxdb-client WriteApi, flush per message)
 //   client-writeapi a custom node around influxdb-client's WriteApi (bench/nodes/influxdb-client-writer)
+// Beside them in the throughput rounds, two counters that deliver nowhere: Node-RED's ceiling (bench-counter), and
+// the durable floor (the same node completing each message after its payload's fdatasync).
 // Scenarios: throughput (1 line, 100 lines, 500 kB messages; gzip on/off; in rounds next to Node-RED's ceiling,
 // with the Node-RED process's CPU per million lines, on both cores and pinned to one), outage (remote refused for 30 s at
 // 10,000 lines/s), restart (Node-RED SIGKILLed during an outage), backlog (replication only: a queue filled
@@ -278,7 +280,20 @@ function generatorFor(red, contender, run, linesPerMessage, concurrency) {
 }
 
 /** Node-RED's ceiling as a contender of the rounds: the counter node behind the same frame (POST /ceiling). */
-const CEILING = { key: 'ceiling', label: 'ceiling: Node-RED (counter node)', measurement: 'bench_ceiling', format: 'lines', path: '/ceiling', gzips: [undefined] };
+const CEILING = { key: 'ceiling', label: 'ceiling: Node-RED (counter node)', measurement: 'bench_ceiling', format: 'lines', path: '/ceiling', gzips: [undefined], counter: true };
+/**
+ * The same counter, completing each message only after its fdatasync (POST /durable): what answering once the
+ * data is on disk costs Node-RED by itself on this disk, shown as a row like a contender's.
+ */
+const DURABLE_CEILING = {
+  key: 'durable-ceiling',
+  label: 'durable floor: Node-RED (counter node + fdatasync)',
+  measurement: 'bench_durable',
+  format: 'lines',
+  path: '/durable',
+  gzips: [undefined],
+  counter: true,
+};
 
 /**
  * Throughput in rounds. Each round runs Node-RED's ceiling and every contender (each gzip setting) once per
@@ -294,7 +309,7 @@ const CEILING = { key: 'ceiling', label: 'ceiling: Node-RED (counter node)', mea
  */
 async function throughputRounds(ctx, contenderKeys, { rounds, oneCore }) {
   const { remote, profile, log } = ctx;
-  const entries = [{ ...CEILING, gzip: undefined }];
+  const entries = [{ ...CEILING, gzip: undefined }, { ...DURABLE_CEILING, gzip: undefined }];
   for (const key of contenderKeys) {
     const gzips = profile.onlyDefaultGzip || oneCore ? CONTENDERS[key].gzips.slice(0, 1) : CONTENDERS[key].gzips;
     for (const gzip of gzips) entries.push({ key, ...CONTENDERS[key], gzip });
@@ -332,7 +347,7 @@ async function throughputRounds(ctx, contenderKeys, { rounds, oneCore }) {
 /** One contender, one shape, one round: a fresh Node-RED process, warm-up, a closed loop, then the drain. */
 async function roundRun(ctx, entry, shape, placement) {
   const { remote, profile } = ctx;
-  const isCeiling = entry.key === CEILING.key;
+  const isCeiling = entry.counter === true;
   const red = isCeiling ? await startBenchNodeRed(flows.counterFlow()) : await startContender(ctx, entry, { remoteURL: remote.url, gzip: entry.gzip });
   try {
     if (placement) cpu.pin(red.pid, placement.nodeRed);
@@ -348,7 +363,7 @@ async function roundRun(ctx, entry, shape, placement) {
     const end = Date.now();
     const s = gen.stats();
     await gen.close();
-    // The counter delivers nowhere: its last answer is its last line. The others: until the remote has them
+    // The counters deliver nowhere: their last answer is their last line. The others: until the remote has them
     // all (or arrivals stopped), polled every 250 ms, while Node-RED, idle by then, uses next to no CPU.
     const drained = isCeiling ? { count: s.acked, doneAt: end, complete: true } : await remote.waitForLines(entry.measurement, run, s.offered, { quietMs: Math.min(profile.quietMs, 10000), timeoutMs: 120000 });
     const cpuSeconds = cpu.cpuSecondsOf(red.pid) - cpuAtStart;

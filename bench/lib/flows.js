@@ -42,9 +42,14 @@ function withCeiling(nodes) {
   return [{ id: TAB, type: 'tab', label: 'bench' }, ...nodes, ...frame('ceil-target', [counter], [], { url: '/ceiling', prefix: 'ceil-' })];
 }
 
-/** Only the ceiling (POST /ceiling). */
+/**
+ * Only the ceilings: Node-RED's at POST /ceiling, and the durable counter at POST /durable, which completes each
+ * message only after its payload's fdatasync (bench/nodes/bench-counter): what any node pays for answering once
+ * the data is on disk, with nothing else of this package's work.
+ */
 function counterFlow() {
-  return { flows: withCeiling([]), credentials: {} };
+  const durable = node('durable-target', 'bench-counter', { name: 'durable', durable: true });
+  return { flows: [...withCeiling([]), ...frame('durable-target', [durable], [], { url: '/durable', prefix: 'durable-' })], credentials: {} };
 }
 
 /**

@@ -96,6 +96,17 @@ describe('benchmark goal checks', () => {
       assert.match(big.measured, /best memory-only: client-writeapi gzip on 70%/);
     });
 
+    it('shows the durable floor beside each shape, and our throughput as a share of it round by round', () => {
+      const rows = [
+        tpRow('replication', '1', [{ ofNodeRed: 0.5, arrivedLinesPerSec: 500 }, { ofNodeRed: 0.6, arrivedLinesPerSec: 900 }]),
+        tpRow('durable-ceiling', '1', [{ ofNodeRed: 0.7, arrivedLinesPerSec: 1000 }, { ofNodeRed: 0.72, arrivedLinesPerSec: 1000 }], { ofNodeRedRange: [0.7, 0.72] }),
+      ];
+      const g = goal(evaluateGoals(base(rows)), '1-line messages through Node-RED');
+      assert.strictEqual(g.pass, false);
+      assert.match(g.measured, /0\.70x \(0\.50-0\.90, 2 rounds\) of the durable floor/);
+      assert.match(g.measured, /durable floor \(counter node \+ fdatasync\): 72% \(rounds 70%-72%\)/);
+    });
+
     it('compares CPU per million lines with the WriteApi node round by round, on each core count', () => {
       // Round 0 the machine was slow for both: the ratio per round is what counts, not the medians' ratio.
       const ours = [{ cpuSecondsPerMillion: 20 }, { cpuSecondsPerMillion: 9 }, { cpuSecondsPerMillion: 10 }];
