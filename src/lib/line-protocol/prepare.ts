@@ -2,7 +2,7 @@
 // timestamps, ready for the queue. Invalid lines are reported by line number and never block the
 // valid ones of the same payload.
 import type { LineError, Precision, PrepareOptions, PreparedLines } from './types';
-import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, currentTimeNs, digitsWithinNsRange, isPrecision, precisionMultiplier } from './precision';
+import { currentTimeNs, digitsWithinNsRange, isPrecision, isTimestampInRange, precisionMultiplier } from './precision';
 import { isSkippedWhitespace, scanRange, type LineScan } from './scan';
 import { PointConversionError, describeType, pointObjectToLine } from './serialize';
 import { asciiText, encodeReusing } from './bytes';
@@ -126,7 +126,7 @@ function addLine(source: Source, start: number, end: number, lineNumber: number,
     }
     const written = asciiText(bytes, timestampStart, timestampEnd);
     const ns = BigInt(written) * ctx.multiplier;
-    if (ns < MIN_TIMESTAMP_NS || ns > MAX_TIMESTAMP_NS) {
+    if (!isTimestampInRange(ns)) {
       out.errors.push({ lineNumber, reason: `timestamp ${written} ${ctx.precision} is out of InfluxDB's range once converted to ns` });
       return;
     }

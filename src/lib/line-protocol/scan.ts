@@ -35,7 +35,7 @@
 // Lines are read as UTF-8 bytes (bytes.ts says why); offsets are byte offsets. Validation-only callers
 // (prepareLines) pass no point and the scanner allocates nothing on valid lines.
 import type { FieldValue, ParseResult, ParsedPoint } from './types';
-import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, digitsWithinNsRange } from './precision';
+import { digitsWithinNsRange, isTimestampInRange } from './precision';
 import { asciiText, encodeReusing, isAsciiText, utf8Text, whileReading } from './bytes';
 import { quote, scanScalar, scanValueSyntax } from './scalar';
 
@@ -338,8 +338,7 @@ function isWithinNsRange(line: Buffer, start: number, end: number): boolean {
   const digitsStart = line[start] === MINUS ? start + 1 : start;
   if (line[digitsStart] !== ZERO) return digitsWithinNsRange(line, digitsStart, end, 0);
   // Leading zeros: BigInt reads past them.
-  const ts = BigInt(asciiText(line, start, end));
-  return ts >= MIN_TIMESTAMP_NS && ts <= MAX_TIMESTAMP_NS;
+  return isTimestampInRange(BigInt(asciiText(line, start, end)));
 }
 
 /** Start of the field key that ends at `equalsAt` in the first pass (for reasons only). */
