@@ -259,4 +259,50 @@ describe('DurableQueue acknowledged position', function () {
       ['rec v=4i', 'rec v=5i'],
     );
   });
+
+  it('keeps every line counted while an ack or a purge is on its way to disk', async function () {
+    // Small segments, so that acks cover whole segments, records handed out and a stretch nobody read.
+    const queue = await open({ segmentMaxBytes: 1024 });
+    for (let i = 0; i < 60; i++) await queue.append([`rec,pad=${'x'.repeat(40)} v=${i}i`, `rec v=${i}i`]);
+    assert.ok(queue.stats().bytesOnDisk > 3 * 1024, 'several segments');
+    const slots = queue.ackSlots;
+    const realWrite = slots.write.bind(slots);
+    // The slot write takes a while, as on a slow disk, so that stats() can be read while it is pending.
+    slots.write = async (position) => {
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      return realWrite(position);
+    };
+    const samples = [];
+    const accounted = () => {
+      const s = queue.stats();
+      const dropped = Object.values(s.dropped).reduce((sum, c) => sum + c.lines, 0);
+      samples.push(s.unsentLines + s.acknowledged.lines + dropped);
+      return s.appended.lines;
+    };
+    async function sampled(operation) {
+      let pending = true;
+      const done = operation.finally(() => {
+        pending = false;
+      });
+      while (pending) {
+        accounted();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await done;
+    }
+    const handedOut = await queue.readNext(600);
+    await sampled(queue.ack(handedOut[handedOut.length - 1].end));
+    const rest = await queue.readNext(1e9);
+    // Past what was handed out: the first records of `rest` counted from memory, then whole segments.
+    await sampled(queue.ack(rest[Math.floor(rest.length / 2)].end));
+    queue.rewind();
+    await sampled(queue.purge());
+    const appended = accounted();
+    assert.strictEqual(appended, 120);
+    assert.ok(samples.length > 10, `${samples.length} samples`);
+    assert.deepStrictEqual([...new Set(samples)], [appended], 'unsent + acknowledged + dropped = appended, at every moment');
+    const s = queue.stats();
+    assert.strictEqual(s.unsentLines, 0);
+    assert.ok(s.acknowledged.lines > 0 && s.dropped.purge.lines > 0, JSON.stringify(s));
+  });
 });

@@ -8,7 +8,7 @@ import { addTo, type DropCounter, type DroppedRecords, type QueueFigures, subtra
 import { comparePositions, type QueuePosition } from './position';
 import { FRAME_HEADER_BYTES } from './record-format';
 import { DEFAULT_SCAN_WINDOW_BYTES, SegmentScanner } from './segment';
-import { laterOf, type SegmentStore } from './segment-store';
+import { laterOf, type Segment, type SegmentStore } from './segment-store';
 
 /** Drop reports carry the dropped text only up to this much, so dropping a big backlog cannot flood memory. */
 const MAX_REPORTED_DROP_DATA_BYTES = 8 * 1024 * 1024;
@@ -97,6 +97,18 @@ interface Covered {
   removed: DropCounter;
   /** Handed-out records of a drop, to settle later (empty with 'count-now'). */
   held: InFlightRecord[];
+}
+
+/** A segment's figures that acknowledging changes. */
+interface SegmentFigures {
+  unsent: DropCounter;
+  newestUnsentAt: number;
+}
+
+/** What moving the acknowledged position will do, worked out before anything changes. */
+interface CoverPlan {
+  covered: Covered;
+  segments: Map<Segment, SegmentFigures>;
 }
 
 /** A record's text and end, read for a drop report. */
@@ -205,14 +217,15 @@ export class QueueReader {
 
   /** Everything up to `upTo` was delivered. Under the lock. */
   async ack(upTo: QueuePosition): Promise<void> {
-    const { removed } = await this.acknowledgeThrough({ segment: upTo.segment, offset: upTo.offset }, 'count-now');
-    // Records a drop deleted while they were out: acked means the writer delivered them after all.
-    const delivered = this.droppedInFlight.filter((r) => comparePositions(endOf(r), upTo) <= 0);
-    if (delivered.length > 0) {
-      this.droppedInFlight = this.droppedInFlight.filter((r) => !delivered.includes(r));
-      for (const r of delivered) addTo(removed, r.lines, r.bytes, 1);
-    }
-    addTo(this.figures.acknowledged, removed.lines, removed.bytes, removed.records);
+    await this.acknowledgeThrough({ segment: upTo.segment, offset: upTo.offset }, 'count-now', ({ removed }) => {
+      // Records a drop deleted while they were out: acked means the writer delivered them after all.
+      const delivered = this.droppedInFlight.filter((r) => comparePositions(endOf(r), upTo) <= 0);
+      if (delivered.length > 0) {
+        this.droppedInFlight = this.droppedInFlight.filter((r) => !delivered.includes(r));
+        for (const r of delivered) addTo(removed, r.lines, r.bytes, 1);
+      }
+      addTo(this.figures.acknowledged, removed.lines, removed.bytes, removed.records);
+    });
   }
 
   /** Reads again from the acknowledged position: whatever was handed out and not acked was not delivered. */
@@ -239,18 +252,19 @@ export class QueueReader {
   /** Everything unsent up to the end of the store, counted as purged. Under the lock, after a rollover. */
   async purgeAll(): Promise<DroppedRecords> {
     const active = this.store.active();
-    const { removed } = await this.acknowledgeThrough({ segment: active.id, offset: active.size }, 'count-now');
-    const dropped: DroppedRecords = { reason: 'purge', ...removed };
-    addTo(this.figures.dropped.purge, removed.lines, removed.bytes, removed.records);
-    if (removed.records > 0) this.figures.report(dropped);
+    let dropped: DroppedRecords = { reason: 'purge', ...zeroCounter() };
+    await this.acknowledgeThrough({ segment: active.id, offset: active.size }, 'count-now', ({ removed }) => {
+      dropped = { reason: 'purge', ...removed };
+      addTo(this.figures.dropped.purge, removed.lines, removed.bytes, removed.records);
+      if (removed.records > 0) this.figures.report(dropped);
+    });
     return dropped;
   }
 
   /** Drops every record before `target` for `reason` (records the writer holds are settled later). */
   async dropThrough(target: QueuePosition, reason: DropWhileOut): Promise<void> {
     const collected = await this.collectData(this.store.ackPosition, target);
-    const covered = await this.acknowledgeThrough(target, 'hold-for-writer');
-    this.settleDrop(reason, covered, collected);
+    await this.acknowledgeThrough(target, 'hold-for-writer', (covered) => this.settleDrop(reason, covered, collected));
   }
 
   /** Records a drop deleted while they were out: still unsent until the writer acks or rewinds. */
@@ -263,102 +277,103 @@ export class QueueReader {
   }
 
   /**
-   * Moves the acknowledged position forward to `target` (persisted before any file is deleted) and returns
-   * what it covered: records handed out are counted from memory (or held, see HandedOut), whole segments
-   * from their figures, and only a stretch nobody read is scanned from disk. Nothing changes unless the new
-   * position is durable: on failure it rejects and the figures are as before.
+   * Moves the acknowledged position forward to `target` (persisted before any file is deleted) and hands
+   * what it covered to `credit`: records handed out are counted from memory (or held, see HandedOut), whole
+   * segments from their figures, and only a stretch nobody read is scanned from disk. Nothing changes unless
+   * the new position is durable: on failure it rejects and the figures are as before.
    */
-  private async acknowledgeThrough(target: QueuePosition, handedOut: HandedOut): Promise<Covered> {
+  private async acknowledgeThrough(target: QueuePosition, handedOut: HandedOut, credit: (covered: Covered) => void): Promise<void> {
     const store = this.store;
-    const removed = zeroCounter();
-    const held: InFlightRecord[] = [];
     const active = store.active();
     if (comparePositions(target, { segment: active.id, offset: active.size }) > 0) target = { segment: active.id, offset: active.size };
-    if (comparePositions(target, store.ackPosition) <= 0) return { removed, held };
+    if (comparePositions(target, store.ackPosition) <= 0) {
+      // Nothing left to cover on disk, but an ack may still settle records a drop deleted while they were out.
+      credit({ removed: zeroCounter(), held: [] });
+      return;
+    }
     const slots = store.ackSlots;
     if (!slots) throw new QueueClosedError();
 
     const rewindsAtStart = this.rewinds;
-    const restoreFigures = this.saveFigures();
+    let plan: CoverPlan;
     try {
-      await this.countCovered(target, handedOut, removed, held);
+      plan = await this.planCover(target, handedOut);
       await slots.write(target);
     } catch (err) {
-      restoreFigures();
       throw new QueueDiskError('acknowledge', err);
+    }
+    // From here to credit() nothing awaits, so that stats() never sees covered records neither unsent nor
+    // counted as acknowledged or dropped.
+    for (const [segment, figures] of plan.segments) {
+      segment.unsent = figures.unsent;
+      segment.newestUnsentAt = figures.newestUnsentAt;
     }
     store.ackPosition = target;
     store.readCursor = laterOf(store.readCursor, target);
     this.inFlight = this.inFlight.filter((r) => comparePositions(endOf(r), target) > 0);
+    const { removed, held } = plan.covered;
     if (this.rewinds !== rewindsAtStart) {
       // The writer rewound meanwhile: it let these records go without delivering them.
       for (const r of held.splice(0)) addTo(removed, r.lines, r.bytes, 1);
     }
+    credit(plan.covered);
     await store.removeAcknowledgedSegments();
     await store.refreshOldestUnsent();
-    return { removed, held };
   }
 
   /**
-   * Takes what lies between the acknowledged position and `target` off the unsent figures, adding it to
-   * `removed` (or `held`). Changes figures before the new position is durable: see saveFigures.
+   * Works out, without changing anything, what lies between the acknowledged position and `target`: the
+   * records covered, and each touched segment's unsent figures once they are taken off.
    */
-  private async countCovered(target: QueuePosition, handedOut: HandedOut, removed: DropCounter, held: InFlightRecord[]): Promise<void> {
+  private async planCover(target: QueuePosition, handedOut: HandedOut): Promise<CoverPlan> {
     const store = this.store;
-    let covered = store.ackPosition;
-    while (this.inFlight.length > 0) {
-      const next = this.inFlight[0];
+    const covered: Covered = { removed: zeroCounter(), held: [] };
+    const segments = new Map<Segment, SegmentFigures>();
+    const draft = (segment: Segment): SegmentFigures => {
+      let figures = segments.get(segment);
+      if (!figures) {
+        figures = { unsent: { ...segment.unsent }, newestUnsentAt: segment.newestUnsentAt };
+        segments.set(segment, figures);
+      }
+      return figures;
+    };
+    let coveredTo = store.ackPosition;
+    for (const next of this.inFlight) {
       const end = endOf(next);
       if (comparePositions(end, target) > 0) break;
-      this.inFlight.shift();
       const segment = store.segments.find((s) => s.id === next.segment);
-      if (segment) subtractFrom(segment.unsent, next.lines, next.bytes, 1);
-      if (handedOut === 'hold-for-writer') held.push(next);
-      else addTo(removed, next.lines, next.bytes, 1);
-      covered = laterOf(covered, end);
+      if (segment) subtractFrom(draft(segment).unsent, next.lines, next.bytes, 1);
+      if (handedOut === 'hold-for-writer') covered.held.push(next);
+      else addTo(covered.removed, next.lines, next.bytes, 1);
+      coveredTo = laterOf(coveredTo, end);
     }
     for (const segment of store.segments) {
       if (segment.id >= target.segment) break;
-      addTo(removed, segment.unsent.lines, segment.unsent.bytes, segment.unsent.records);
-      segment.unsent = zeroCounter();
-      segment.newestUnsentAt = -Infinity;
+      const figures = draft(segment);
+      addTo(covered.removed, figures.unsent.lines, figures.unsent.bytes, figures.unsent.records);
+      figures.unsent = zeroCounter();
+      figures.newestUnsentAt = -Infinity;
     }
     const last = store.segments.find((s) => s.id === target.segment);
-    if (!last) return;
-    let offset = covered.segment === last.id ? covered.offset : 0;
+    if (!last) return { covered, segments };
+    const figures = draft(last);
+    let offset = coveredTo.segment === last.id ? coveredTo.offset : 0;
     if (offset < target.offset) {
       const scanner = new SegmentScanner(await store.readHandle(last.id), target.offset);
       for (;;) {
         const item = await scanner.next(offset, false);
         if (!item) break;
         if (item.kind === 'record') {
-          subtractFrom(last.unsent, item.lines, item.payloadBytes, 1);
-          addTo(removed, item.lines, item.payloadBytes, 1);
+          subtractFrom(figures.unsent, item.lines, item.payloadBytes, 1);
+          addTo(covered.removed, item.lines, item.payloadBytes, 1);
         }
         offset = item.end;
       }
     }
     // Acknowledged to its end, nothing in it is unsent, even a record that went bad after it was counted.
-    if (target.offset >= last.size) last.unsent = zeroCounter();
-    if (last.unsent.records === 0) last.newestUnsentAt = -Infinity;
-  }
-
-  /**
-   * Saves the figures countCovered changes and returns how to put them back when the new position could not
-   * be made durable. The records out are put back only if the writer did not rewind meanwhile (it let
-   * them go then, and reads them again).
-   */
-  private saveFigures(): () => void {
-    const rewindsAtStart = this.rewinds;
-    const inFlight = this.inFlight.slice();
-    const segments = this.store.segments.map((s) => ({ segment: s, unsent: { ...s.unsent }, newestUnsentAt: s.newestUnsentAt }));
-    return () => {
-      if (this.rewinds === rewindsAtStart) this.inFlight = inFlight;
-      for (const s of segments) {
-        s.segment.unsent = s.unsent;
-        s.segment.newestUnsentAt = s.newestUnsentAt;
-      }
-    };
+    if (target.offset >= last.size) figures.unsent = zeroCounter();
+    if (figures.unsent.records === 0) figures.newestUnsentAt = -Infinity;
+    return { covered, segments };
   }
 
   /**
