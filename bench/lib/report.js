@@ -206,7 +206,7 @@ function evaluateGoals(result, components) {
     const others = rows.filter((r) => r.shape === shape && (r.contender === 'client-writeapi' || r.contender === 'contrib-batch') && r.ofNodeRed !== undefined);
     const best = others.reduce((a, b) => (!a || b.ofNodeRed > a.ofNodeRed ? b : a), undefined);
     // What waiting for the disk costs by itself: the counter node completing each message after its fdatasync.
-    const floor = rows.find((r) => r.shape === shape && r.contender === 'durable-ceiling' && r.ofNodeRed !== undefined);
+    const floor = rows.find((r) => r.shape === shape && r.contender === 'durable-floor' && r.ofNodeRed !== undefined);
     add(
       `${label} messages through Node-RED (http in -> replication -> Complete): >= ${bar * 100}% of Node-RED's ceiling, durable`,
       mine.map((r) => `gzip ${fmtGzip(r.gzip)}: median ${fmtPct(r.ofNodeRed)} (rounds ${fmtRange(r.ofNodeRedRange, fmtPct)}), ${fmtInt(r.arrivedLinesPerSec)} lines/s` + (floor ? `, ${fmtRatio(pairedRatio(r, floor, 'arrivedLinesPerSec'))} of the durable floor` : '')).join('; ') +
@@ -267,7 +267,7 @@ function evaluateGoals(result, components) {
       const client = okRows.find((x) => x.contender === 'client-writeapi' && x.shape === r.shape && x.gzip === r.gzip);
       if (!client) continue;
       const ratio = pairedRatio(r, client, 'cpuSecondsPerMillion');
-      const floor = okRows.find((x) => x.contender === 'durable-ceiling' && x.shape === r.shape);
+      const floor = okRows.find((x) => x.contender === 'durable-floor' && x.shape === r.shape);
       parts.push(
         `${SHAPE_LABELS.find(([k]) => k === r.shape)[1]} gzip ${fmtGzip(r.gzip)}: ${fmtCpu(r.cpuSecondsPerMillion)} vs ${fmtCpu(client.cpuSecondsPerMillion)} s, ${fmtRatio(ratio)}` +
           (floor ? ` (durable floor ${fmtCpu(floor.cpuSecondsPerMillion)} s)` : ''),
