@@ -347,8 +347,8 @@ async function throughputRounds(ctx, contenderKeys, { rounds, oneCore }) {
 /** One contender, one shape, one round: a fresh Node-RED process, warm-up, a closed loop, then the drain. */
 async function roundRun(ctx, entry, shape, placement) {
   const { remote, profile } = ctx;
-  const isCeiling = entry.counter === true;
-  const red = isCeiling ? await startBenchNodeRed(flows.counterFlow()) : await startContender(ctx, entry, { remoteURL: remote.url, gzip: entry.gzip });
+  const isCounter = entry.counter === true;
+  const red = isCounter ? await startBenchNodeRed(flows.counterFlow()) : await startContender(ctx, entry, { remoteURL: remote.url, gzip: entry.gzip });
   try {
     if (placement) cpu.pin(red.pid, placement.nodeRed);
     const warm = generatorFor(red, entry, nextRun('warm'), shape.lines, profile.concurrency);
@@ -365,7 +365,7 @@ async function roundRun(ctx, entry, shape, placement) {
     await gen.close();
     // The counters deliver nowhere: their last answer is their last line. The others: until the remote has them
     // all (or arrivals stopped), polled every 250 ms, while Node-RED, idle by then, uses next to no CPU.
-    const drained = isCeiling ? { count: s.acked, doneAt: end, complete: true } : await remote.waitForLines(entry.measurement, run, s.offered, { quietMs: Math.min(profile.quietMs, 10000), timeoutMs: 120000 });
+    const drained = isCounter ? { count: s.acked, doneAt: end, complete: true } : await remote.waitForLines(entry.measurement, run, s.offered, { quietMs: Math.min(profile.quietMs, 10000), timeoutMs: 120000 });
     const cpuSeconds = cpu.cpuSecondsOf(red.pid) - cpuAtStart;
     const mem = memory.stop();
     const seconds = (end - start) / 1000;
